@@ -1,0 +1,116 @@
+"""Checks applied once, at the public boundary (house style rule 8).
+
+The array cores behind the estimators assume their inputs passed these checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+
+SeedLike = int | np.random.SeedSequence | np.random.Generator | None
+
+__all__ = [
+    "SeedLike",
+    "add_constant",
+    "check_design",
+    "check_finite",
+    "check_in_range",
+    "check_positive",
+    "check_random_state",
+    "default_names",
+]
+
+
+def check_random_state(seed: SeedLike) -> np.random.Generator:
+    """Turn ``None``, an int, a ``SeedSequence`` or a ``Generator`` into a ``Generator``.
+
+    Never touches numpy's global random state.
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or isinstance(seed, Integral | np.random.SeedSequence):
+        return np.random.default_rng(seed)
+    raise ValueError(
+        f"random_state must be None, an int, a numpy SeedSequence or Generator, got {seed!r}"
+    )
+
+
+def check_positive(name: str, value: Any, *, allow_inf: bool = False) -> float:
+    """Return ``value`` as a float after checking it is a finite positive number."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    v = float(value)
+    if np.isnan(v) or v <= 0 or (np.isinf(v) and not allow_inf):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return v
+
+
+def check_in_range(
+    name: str,
+    value: Any,
+    low: float,
+    high: float,
+    *,
+    low_closed: bool = False,
+    high_closed: bool = False,
+) -> float:
+    """Return ``value`` as a float after checking it lies in the given interval."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    v = float(value)
+    ok_low = v >= low if low_closed else v > low
+    ok_high = v <= high if high_closed else v < high
+    if np.isnan(v) or not (ok_low and ok_high):
+        lb = "[" if low_closed else "("
+        hb = "]" if high_closed else ")"
+        raise ValueError(f"{name} must lie in {lb}{low}, {high}{hb}, got {value!r}")
+    return v
+
+
+def check_finite(name: str, a: np.ndarray) -> None:
+    """Raise a ``ValueError`` naming ``name`` if ``a`` holds NaN or infinite values."""
+    if not np.all(np.isfinite(a)):
+        what = "NaN" if np.isnan(a).any() else "infinity"
+        raise ValueError(f"Input {name} contains {what}; remove or impute those rows first.")
+
+
+def default_names(p: int) -> list[str]:
+    """Regressor names ``x1..xp`` used when the input has no column names."""
+    return [f"x{j + 1}" for j in range(p)]
+
+
+def add_constant(X: np.ndarray, fit_intercept: bool) -> np.ndarray:
+    """Prepend a column of ones (works on (n, p) and stacked (R, n, p) designs)."""
+    if not fit_intercept:
+        return X
+    ones = np.ones((*X.shape[:-1], 1), dtype=float)
+    return np.concatenate([ones, X], axis=-1)
+
+
+def check_design(design: np.ndarray, names: Sequence[str], *, min_extra_rows: int = 0) -> None:
+    """Check a design (constant already added) has enough rows and full column rank.
+
+    Parameters
+    ----------
+    design : ndarray of shape (n, k)
+    names : the k parameter names, used in the error message.
+    min_extra_rows : rows needed beyond k (e.g. 1 when a scale is estimated too).
+    """
+    n, k = design.shape
+    if n < k + min_extra_rows or n < 2:
+        raise ValueError(
+            f"too few rows: n_samples={n} but the model has {k} coefficient(s); "
+            f"need at least {max(k + min_extra_rows, 2)} rows"
+        )
+    s = np.linalg.svd(design, compute_uv=False)
+    tol = s.max() * max(n, k) * np.finfo(float).eps
+    rank = int((s > tol).sum())
+    if rank < k:
+        raise ValueError(
+            f"rank-deficient design: rank {rank} < {k} columns ({', '.join(names)}); "
+            "drop collinear or constant regressors (or set fit_intercept=False)"
+        )

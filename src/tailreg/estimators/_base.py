@@ -1,0 +1,189 @@
+"""The estimator base class: scikit-learn plumbing, input checks and ``fit_many``.
+
+A concrete estimator declares its covariance kinds and implements two check-free array
+methods:
+
+``_fit(X, y, names) -> FitResult``
+    one fit; ``X`` (n, k) already holds the constant column and passed
+    :func:`~tailreg._validation.check_design`; ``names`` are the k coefficient names.
+``_fit_many(X, Y, names, kinds) -> ManyFits`` (optional)
+    R fits at once; ``X`` is (n, k) shared or (R, n, k), ``Y`` is (R, n). The default loops
+    over ``_fit``; OLS, GaussianMLE and the M-estimators override it with vectorised code.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._validation import add_constant, check_design, check_finite, default_names
+from ..exceptions import ConvergenceWarning
+from ..inference.results import FitResult, ManyFits
+
+__all__ = ["BaseRegressor"]
+
+
+class BaseRegressor(RegressorMixin, BaseEstimator):
+    """Common behaviour of tailreg's regression estimators (not used directly)."""
+
+    #: covariance kinds the estimator supports; the first is the default
+    _cov_kinds: ClassVar[tuple[str, ...]] = ()
+    #: rows needed beyond the number of coefficients (e.g. 1 when a scale is estimated)
+    _min_extra_rows: ClassVar[int] = 0
+
+    fit_intercept: bool
+
+    # -- to implement -----------------------------------------------------------------
+    def _check_params(self) -> None:
+        """Validate hyperparameters (called by ``fit``; raise ``ValueError`` naming the problem)."""
+
+    def _fit(self, X: np.ndarray, y: np.ndarray, names: list[str]) -> FitResult:
+        raise NotImplementedError
+
+    # -- public API -------------------------------------------------------------------
+    @property
+    def default_cov_kind(self) -> str:
+        """The covariance kind ``result_`` uses unless told otherwise."""
+        return self._cov_kinds[0]
+
+    def _coef_names(self, p: int) -> list[str]:
+        names = (
+            [str(c) for c in self.feature_names_in_]
+            if hasattr(self, "feature_names_in_")
+            else default_names(p)
+        )
+        return (["const"] if self.fit_intercept else []) + names
+
+    def fit(self, X, y) -> BaseRegressor:
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n, p)
+            Regressors, without a constant column (``fit_intercept`` adds it).
+        y : array-like of shape (n,)
+
+        Returns
+        -------
+        self
+            With ``coef_``, ``intercept_`` and the immutable ``result_``.
+        """
+        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        self._check_params()
+        names = self._coef_names(X.shape[1])
+        design = add_constant(X, self.fit_intercept)
+        check_design(design, names, min_extra_rows=self._min_extra_rows)
+        result = self._fit(design, y, names)
+        self.result_ = result
+        beta = result.params.to_numpy()[: design.shape[1]]
+        self.intercept_ = float(beta[0]) if self.fit_intercept else 0.0
+        self.coef_ = beta[int(self.fit_intercept) :].copy()
+        self.n_iter_ = result.n_iter
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        """Fitted linear predictor :math:`\\hat\\beta_0 + X\\hat\\beta`."""
+        check_is_fitted(self, "result_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return X @ self.coef_ + self.intercept_
+
+    def fit_many(self, X, Y, kinds: tuple[str, ...] | list[str] | None = None) -> ManyFits:
+        """Fit R data sets at once.
+
+        Parameters
+        ----------
+        X : ndarray (n, p) shared by all fits, or (R, n, p) one design per fit
+        Y : ndarray (n, R) when X is shared, or (R, n)
+        kinds : covariance kinds whose standard errors to return (default: the default kind)
+
+        Returns
+        -------
+        ManyFits
+            Coefficients (R, p + fit_intercept) first in ``params``, standard errors per
+            kind, scale, convergence flags and iteration counts.
+        """
+        self._check_params()
+        X = np.asarray(X, dtype=float)
+        Y = np.asarray(Y, dtype=float)
+        check_finite("X", X)
+        check_finite("Y", Y)
+        if X.ndim == 2:
+            if Y.ndim == 1:
+                Y = Y[:, None]
+            if Y.ndim != 2 or Y.shape[0] != X.shape[0]:
+                raise ValueError(
+                    f"shape mismatch: X is {X.shape} (n, p), so Y must be (n, R) with "
+                    f"n={X.shape[0]}, got {Y.shape}"
+                )
+            Y = Y.T
+        elif X.ndim == 3:
+            if Y.shape != X.shape[:2]:
+                raise ValueError(
+                    f"shape mismatch: X is {X.shape} (R, n, p), so Y must be {X.shape[:2]}, "
+                    f"got {Y.shape}"
+                )
+        else:
+            raise ValueError(f"X must be (n, p) or (R, n, p), got shape {X.shape}")
+        names = (["const"] if self.fit_intercept else []) + default_names(X.shape[-1])
+        design = add_constant(X, self.fit_intercept)
+        check_design(design if design.ndim == 2 else design[0], names,
+                     min_extra_rows=self._min_extra_rows)
+        kinds = (self.default_cov_kind,) if kinds is None else tuple(kinds)
+        for kind in kinds:
+            if kind not in self._cov_kinds:
+                raise ValueError(
+                    f"covariance kind {kind!r} is not available for {type(self).__name__}; "
+                    f"choose from {list(self._cov_kinds)}"
+                )
+        return self._fit_many(design, Y, names, kinds)
+
+    def _fit_many(
+        self, X: np.ndarray, Y: np.ndarray, names: list[str], kinds: tuple[str, ...]
+    ) -> ManyFits:
+        """Fallback: one ``_fit`` per replication. A failed fit gives NaN and converged=False."""
+        R = Y.shape[0]
+        results: list[FitResult | None] = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            for r in range(R):
+                Xr = X if X.ndim == 2 else X[r]
+                try:
+                    results.append(self._fit(Xr, Y[r], names))
+                except (ValueError, np.linalg.LinAlgError, FloatingPointError):
+                    results.append(None)
+        q = next((len(res.params) for res in results if res is not None), X.shape[-1])
+        params = np.full((R, q), np.nan)
+        se = {kind: np.full((R, q), np.nan) for kind in kinds}
+        scale = np.full(R, np.nan)
+        converged = np.zeros(R, dtype=bool)
+        n_iter = np.zeros(R, dtype=int)
+        param_names: tuple[str, ...] = tuple(names)
+        for r, res in enumerate(results):
+            if res is None:
+                continue
+            param_names = tuple(res.params.index)
+            params[r] = res.params.to_numpy()
+            for kind in kinds:
+                try:
+                    se[kind][r] = res.bse(kind).to_numpy()
+                except (ValueError, np.linalg.LinAlgError):
+                    pass
+            scale[r] = res.scale
+            converged[r] = res.converged
+            n_iter[r] = res.n_iter
+        _warn_unconverged(type(self).__name__, converged)
+        return ManyFits(params, param_names, X.shape[-1], se, scale, converged, n_iter)
+
+
+def _warn_unconverged(name: str, converged: np.ndarray) -> None:
+    bad = int((~converged).sum())
+    if bad:
+        warnings.warn(
+            f"{name}: {bad} of {converged.size} fits did not converge (converged=False)",
+            ConvergenceWarning,
+            stacklevel=3,
+        )

@@ -1,0 +1,27 @@
+"""Shared fixtures: the two reference data sets (both ship with statsmodels)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.datasets import engel, stackloss
+
+
+@pytest.fixture(scope="session")
+def stackloss_data() -> tuple[pd.DataFrame, pd.Series]:
+    """Brownlee's stack loss: y = STACKLOSS on AIRFLOW, WATERTEMP, ACIDCONC (n = 21)."""
+    df = stackloss.load_pandas().data
+    return df[["AIRFLOW", "WATERTEMP", "ACIDCONC"]].astype(float), df["STACKLOSS"].astype(float)
+
+
+@pytest.fixture(scope="session")
+def engel_data() -> tuple[pd.DataFrame, pd.Series]:
+    """Engel's food expenditure: y = foodexp on income (n = 235)."""
+    df = engel.load_pandas().data
+    return df[["income"]].astype(float), df["foodexp"].astype(float)
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(20261128)
