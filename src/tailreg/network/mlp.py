@@ -51,6 +51,7 @@ propagates a whole matrix, in reverse mode (:math:`n_L` rows) or forward mode
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -140,7 +141,7 @@ class MLP:
         rng = check_random_state(random_state)
         self.weights: list[np.ndarray] = []
         self.biases: list[np.ndarray] = []
-        for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+        for n_in, n_out in itertools.pairwise(sizes):
             bound = np.sqrt(6.0 / (n_in + n_out))
             self.weights.append(rng.uniform(-bound, bound, size=(n_out, n_in)))
             self.biases.append(np.zeros(n_out))
