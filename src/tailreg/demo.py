@@ -58,6 +58,7 @@ def comparison_table(digits: int = 4) -> pd.DataFrame:
         column label names the covariance kind of the standard errors.
     """
     columns: dict[str, pd.Series] = {}
+    order: dict[tuple[str, str], None] = {}  # rows in first-seen order: const, slopes, nuisance
     for label, est in _estimators():
         cells = {}
         kind = est.default_cov_kind
@@ -68,8 +69,11 @@ def comparison_table(digits: int = 4) -> pd.DataFrame:
             se = res.bse()
             for name, value in res.params.items():
                 cells[(data_name, name)] = f"{value:.{digits}g} ({se[name]:.{digits}g})"
+                order.setdefault((data_name, name))
         columns[f"{label} [{kind}]"] = pd.Series(cells)
-    table = pd.DataFrame(columns)
+    data_rank = {name: i for i, name in enumerate(_datasets())}
+    rows = sorted(order, key=lambda key: data_rank[key[0]])  # stable: keeps parameter order
+    table = pd.DataFrame(columns).reindex(pd.MultiIndex.from_tuples(rows))
     table.index.names = ["data", "parameter"]
     return table.fillna("")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sklearn.exceptions import ConvergenceWarning as _SklearnConvergenceWarning
 
-__all__ = ["ConvergenceWarning", "MultipleOptimaWarning"]
+__all__ = ["ConvergenceWarning", "ExactFitWarning", "MultipleOptimaWarning"]
 
 
 class ConvergenceWarning(_SklearnConvergenceWarning):
@@ -18,3 +18,10 @@ class ConvergenceWarning(_SklearnConvergenceWarning):
 
 class MultipleOptimaWarning(UserWarning):
     """A likelihood with several local optima: distinct starts reached distinct maxima."""
+
+
+class ExactFitWarning(UserWarning):
+    """More than half the residuals are (numerically) zero: the robust scale is 0.
+
+    The coefficients are those of the exact fit; standard errors are not meaningful.
+    """

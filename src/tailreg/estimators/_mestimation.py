@@ -35,7 +35,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from ..exceptions import ConvergenceWarning
+from ..exceptions import ConvergenceWarning, ExactFitWarning
 from ..inference.covariance import CovContext, covariance, weighted_gram
 from ..inference.results import FitResult, ManyFits
 from ..losses import Loss
@@ -64,13 +64,6 @@ _EXACT_FIT_RTOL = 1e-12
 _EXACT_FIT_START_RTOL = 1e-10
 #: MASS's default ``k2`` for proposal 2 when the loss is not Huber's
 _DEFAULT_K2 = 1.345
-
-
-class ExactFitWarning(UserWarning):
-    """More than half the residuals are (numerically) zero: the robust scale is 0.
-
-    The coefficients are those of the exact fit; standard errors are not meaningful.
-    """
 
 
 @dataclass(frozen=True)

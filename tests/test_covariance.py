@@ -1,0 +1,217 @@
+"""Covariance kinds against explicit numpy formulas, batched and one at a time."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tailreg.inference.covariance import (
+    REGISTRY,
+    CovarianceKind,
+    CovContext,
+    covariance,
+    hac_default_maxlags,
+    leverage,
+    register,
+    xtx_inv,
+)
+from tailreg.losses import Huber, Squared
+
+CORE_KINDS = ["classical", "HC0", "HC1", "HC2", "HC3", "HAC", "sandwich", "oim", "H1"]
+
+
+def _problem(rng, n=12, k=3):
+    X = np.column_stack([np.ones(n), rng.standard_normal((n, k - 1))])
+    y = X @ rng.normal(size=k) + rng.standard_t(3, size=n) * (1 + X[:, 1] ** 2)
+    beta = np.linalg.lstsq(X, y, rcond=None)[0]
+    return X, y - X @ beta
+
+
+def _hand(kind: str, X: np.ndarray, r: np.ndarray, scale: float, maxlags: int = 2) -> np.ndarray:
+    """Textbook formulas, written the slow explicit way."""
+    n, k = X.shape
+    inv = np.linalg.inv(X.T @ X)
+    H = X @ inv @ X.T
+    h = np.diag(H)
+
+    def hc(omega):
+        meat = sum(omega[i] * r[i] ** 2 * np.outer(X[i], X[i]) for i in range(n))
+        return inv @ meat @ inv
+
+    if kind == "classical":
+        return scale**2 * inv
+    if kind == "HC0":
+        return hc(np.ones(n))
+    if kind == "HC1":
+        return hc(np.full(n, n / (n - k)))
+    if kind == "HC2":
+        return hc(1 / (1 - h))
+    if kind == "HC3":
+        return hc(1 / (1 - h) ** 2)
+    if kind == "HAC":
+        meat = np.zeros((k, k))
+        for i in range(n):
+            for j in range(n):
+                lag = abs(i - j)
+                if lag <= maxlags:
+                    meat += (1 - lag / (maxlags + 1)) * r[i] * r[j] * np.outer(X[i], X[j])
+        return inv @ meat @ inv
+    raise KeyError(kind)
+
+
+@pytest.mark.parametrize("kind", ["classical", "HC0", "HC1", "HC2", "HC3", "HAC"])
+def test_least_squares_kinds_by_hand(rng, kind):
+    X, r = _problem(rng)
+    s = np.sqrt(r @ r / (len(r) - X.shape[1]))
+    ctx = CovContext(X=X, resid=r, scale=s, loss=Squared(), options={"maxlags": 2})
+    np.testing.assert_allclose(covariance(kind, ctx), _hand(kind, X, r, s), rtol=1e-10)
+
+
+def test_hac_default_maxlags_used(rng):
+    X, r = _problem(rng, n=40)
+    ctx = CovContext(X=X, resid=r)
+    lags = hac_default_maxlags(40)
+    assert lags == 3
+    np.testing.assert_allclose(covariance("HAC", ctx), _hand("HAC", X, r, 1.0, lags), rtol=1e-10)
+
+
+def _scores_jacobian(rng, n=15, q=3):
+    scores = rng.standard_normal((n, q))
+    A = rng.standard_normal((q, q))
+    return scores, A @ A.T + q * np.eye(q)
+
+
+def test_sandwich_and_oim_by_hand(rng):
+    X, r = _problem(rng)
+    scores, J = _scores_jacobian(rng, n=len(r))
+    ctx = CovContext(X=X, resid=r, scores=scores, jacobian=J)
+    Jinv = np.linalg.inv(J)
+    meat = sum(np.outer(s, s) for s in scores)
+    np.testing.assert_allclose(covariance("sandwich", ctx), Jinv @ meat @ Jinv, rtol=1e-12)
+    np.testing.assert_allclose(covariance("oim", ctx), Jinv, rtol=1e-12)
+
+
+def test_sandwich_with_squared_loss_scores_is_hc0(rng):
+    """Scores x_i r_i and Jacobian X'X of the least-squares estimating equations give HC0."""
+    X, r = _problem(rng)
+    ctx = CovContext(X=X, resid=r, scores=X * r[:, None], jacobian=X.T @ X)
+    np.testing.assert_allclose(covariance("sandwich", ctx), covariance("HC0", ctx), rtol=1e-12)
+    # scaling scores and Jacobian alike (e.g. by 1/sigma^2 for a likelihood) changes nothing
+    ctx2 = CovContext(X=X, resid=r, scores=X * r[:, None] / 3.0, jacobian=X.T @ X / 3.0)
+    np.testing.assert_allclose(covariance("sandwich", ctx2), covariance("HC0", ctx), rtol=1e-12)
+
+
+def test_h1_by_hand(rng):
+    """MASS rlm summary: K^2 [sum psi^2/(n-k)] / mean(psi')^2 s^2 (X'X)^-1, var with n - 1."""
+    X, r = _problem(rng, n=30)
+    s, loss = 1.3, Huber(1.345)
+    n, k = X.shape
+    u = r / s
+    psi = np.clip(u, -1.345, 1.345)
+    dpsi = (np.abs(u) <= 1.345).astype(float)
+    m = dpsi.mean()
+    K = 1 + k / n * np.sum((dpsi - m) ** 2) / (n - 1) / m**2
+    expect = K**2 * np.sum(psi**2) / (n - k) / m**2 * s**2 * np.linalg.inv(X.T @ X)
+    ctx = CovContext(X=X, resid=r, scale=s, loss=loss)
+    np.testing.assert_allclose(covariance("H1", ctx), expect, rtol=1e-12)
+
+
+def test_h1_with_squared_loss_is_classical(rng):
+    """psi' = 1 gives K = 1 and sum(u^2)/(n-k) s^2 = RSS/(n-k): the classical covariance."""
+    X, r = _problem(rng)
+    s = np.sqrt(r @ r / (len(r) - X.shape[1]))
+    ctx = CovContext(X=X, resid=r, scale=s, loss=Squared())
+    np.testing.assert_allclose(covariance("H1", ctx), covariance("classical", ctx), rtol=1e-12)
+
+
+# -- batching ----------------------------------------------------------------------------
+def _batch(rng, R=5, n=14, k=3, shared=False):
+    X = rng.standard_normal((n, k) if shared else (R, n, k))
+    resid = rng.standard_normal((R, n))
+    scale = rng.uniform(0.5, 2.0, size=R)
+    scores = rng.standard_normal((R, n, k))
+    A = rng.standard_normal((R, k, k))
+    J = A @ np.swapaxes(A, -1, -2) + k * np.eye(k)
+    return CovContext(
+        X=X,
+        resid=resid,
+        scale=scale,
+        loss=Huber(1.0),
+        scores=scores,
+        jacobian=J,
+        options={"maxlags": 2},
+    )
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["stacked", "shared"])
+@pytest.mark.parametrize("kind", CORE_KINDS)
+def test_batched_equals_per_replication(rng, kind, shared):
+    ctx = _batch(rng, shared=shared)
+    batched = covariance(kind, ctx)
+    assert batched.shape == (5, 3, 3)
+    for r in range(5):
+        one = CovContext(
+            X=ctx.X if shared else ctx.X[r],
+            resid=ctx.resid[r],
+            scale=float(ctx.scale[r]),
+            loss=ctx.loss,
+            scores=ctx.scores[r],
+            jacobian=ctx.jacobian[r],
+            options=ctx.options,
+        )
+        np.testing.assert_allclose(batched[r], covariance(kind, one), rtol=1e-12)
+
+
+def test_batched_helpers(rng):
+    X = rng.standard_normal((4, 10, 3))
+    inv = xtx_inv(X)
+    np.testing.assert_allclose(inv, np.linalg.inv(np.swapaxes(X, -1, -2) @ X), rtol=1e-10)
+    h = leverage(X)
+    for r in range(4):
+        H = X[r] @ np.linalg.inv(X[r].T @ X[r]) @ X[r].T
+        np.testing.assert_allclose(h[r], np.diag(H), rtol=1e-10)
+    np.testing.assert_allclose(h.sum(axis=-1), 3.0, rtol=1e-12)  # trace of the hat matrix
+
+
+# -- registry ----------------------------------------------------------------------------
+def test_registry_holds_core_kinds():
+    assert set(CORE_KINDS) <= set(REGISTRY)
+    for name, strategy in REGISTRY.items():
+        assert isinstance(strategy, CovarianceKind)
+        assert strategy.name == name
+
+
+def test_unknown_kind(rng):
+    X, r = _problem(rng)
+    with pytest.raises(ValueError, match=r"unknown covariance kind 'HC9'; known: .*'HC0'"):
+        covariance("HC9", CovContext(X=X, resid=r))
+
+
+def test_missing_inputs(rng):
+    X, r = _problem(rng)
+    ctx = CovContext(X=X, resid=r)
+    with pytest.raises(ValueError, match="sandwich kind needs the estimator's scores"):
+        covariance("sandwich", ctx)
+    with pytest.raises(ValueError, match="oim kind needs the estimator's observed information"):
+        covariance("oim", ctx)
+
+
+def test_register_new_kind(rng):
+    @register
+    class Doubled(CovarianceKind):
+        name = "_test_doubled"
+
+        def bread(self, ctx):
+            return 2.0 * xtx_inv(ctx.X)
+
+    try:
+        X, r = _problem(rng)
+        got = covariance("_test_doubled", CovContext(X=X, resid=r))
+        np.testing.assert_allclose(got, 2 * np.linalg.inv(X.T @ X), rtol=1e-10)
+    finally:
+        REGISTRY.pop("_test_doubled")
+
+
+def test_context_shape_properties(rng):
+    ctx = _batch(rng)
+    assert (ctx.nobs, ctx.k) == (14, 3)
