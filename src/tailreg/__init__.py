@@ -1,10 +1,41 @@
 """tailreg: least squares is the Gaussian MLE — what heavy tails and skewness do to it,
-and what robust estimators buy instead."""
+and what robust estimators buy instead.
 
-from . import losses
-from .estimators import *  # noqa: F403
-from .estimators import __all__ as _estimators_all
-from .exceptions import ConvergenceWarning, MultipleOptimaWarning
+Estimators (``OLS``, ``GaussianMLE``, ``Huber``, ``QuantileRegression``/``LAD``,
+``Bisquare``, ``MM``, ``StudentTMLE``) share the loss family of :mod:`tailreg.losses` and the
+immutable :class:`~tailreg.inference.FitResult`. Error laws live in
+:mod:`tailreg.distributions`, asymptotic theory in :mod:`tailreg.theory`, the Monte Carlo
+engine in :mod:`tailreg.simulation` and the MLP in :mod:`tailreg.network`.
+"""
+
+from . import distributions, losses, processes, theory
+from .estimators import (
+    LAD,
+    MM,
+    OLS,
+    Bisquare,
+    GaussianMLE,
+    Huber,
+    QuantileRegression,
+    StudentTMLE,
+)
+from .exceptions import ConvergenceWarning, ExactFitWarning, MultipleOptimaWarning
 
 __version__ = "0.1.0"
-__all__ = ["ConvergenceWarning", "MultipleOptimaWarning", "losses", *_estimators_all]
+__all__ = [
+    "LAD",
+    "MM",
+    "OLS",
+    "Bisquare",
+    "ConvergenceWarning",
+    "ExactFitWarning",
+    "GaussianMLE",
+    "Huber",
+    "MultipleOptimaWarning",
+    "QuantileRegression",
+    "StudentTMLE",
+    "distributions",
+    "losses",
+    "processes",
+    "theory",
+]
