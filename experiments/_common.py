@@ -1,0 +1,87 @@
+"""Plumbing shared by the study scripts: seeds, resumable cells, tables and meta.json."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from tailreg import plotting
+from tailreg.simulation.backends import get_backend
+from tailreg.simulation.seeds import key_words
+from tailreg.simulation.store import write_cell
+
+PACKAGES = ("tailreg", "numpy", "scipy", "pandas", "statsmodels", "scikit-learn", "matplotlib")
+
+
+def cell_seed(root: int, key: str, replication: int) -> np.random.SeedSequence:
+    """SeedSequence from the study seed and the cell's identity, never from run order."""
+    return np.random.SeedSequence(root, spawn_key=(*key_words(key), replication))
+
+
+def _run_one(args):
+    fn, task, path = args
+    with threadpool_limits(1):
+        df = fn(task)
+    write_cell(Path(path), df)
+    return path
+
+
+def map_tasks(
+    fn: Callable[[dict], pd.DataFrame],
+    tasks: list[dict],
+    raw_dir: Path,
+    *,
+    backend: str = "processes",
+    workers: int = 2,
+    force: bool = False,
+) -> None:
+    """Run ``fn`` on every unfinished task, writing one Parquet file per task atomically.
+
+    Uses the engine's backends and atomic store, so an interrupted study loses no finished
+    cell and a rerun skips them.
+    """
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    todo = [
+        (fn, t, str(raw_dir / t["file"]))
+        for t in tasks
+        if force or not (raw_dir / t["file"]).exists()
+    ]
+    for _ in get_backend(backend, workers).map_unordered(_run_one, todo):
+        pass
+
+
+def read_cells(raw_dir: Path, tasks: list[dict]) -> pd.DataFrame:
+    """The tasks' Parquet files, in task order."""
+    return pd.concat([pd.read_parquet(raw_dir / t["file"]) for t in tasks], ignore_index=True)
+
+
+def write_table(df: pd.DataFrame, stem: Path) -> None:
+    """``stem.csv`` and ``stem.md``."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(stem.with_suffix(".csv"), index=False, float_format="%.6g")
+    stem.with_suffix(".md").write_text(plotting.table_markdown(df))
+
+
+def write_meta(out: Path, spec: dict, t0: float, **extra) -> None:
+    versions = {}
+    for pkg in PACKAGES:
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = None
+    meta = {
+        "seed": spec.get("seed"),
+        "spec": spec,
+        "versions": versions,
+        "python": ".".join(map(str, __import__("sys").version_info[:3])),
+        "wall_time_seconds": round(time.time() - t0, 1),
+        **extra,
+    }
+    (out / "meta.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")

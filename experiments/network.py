@@ -1,0 +1,305 @@
+"""Study `network`: MSE-trained versus robustly trained MLPs under heavy-tailed and skewed noise.
+
+y = f(x) + e on [-1, 1]^2 with f(x) = sin(2 x1) + x2^2 / 2, e from the error laws in
+``network.toml``. For every (law, n, replication) one data set is drawn and four networks are
+trained on it (squared, Huber, absolute and Student-t losses; common random numbers). Two
+errors are measured on a test grid: the integrated squared error of f_hat, and the error of
+the input gradient grad f_hat — computed by the backward recursion of
+:meth:`tailreg.network.MLP.input_gradient` — against grad f = (2 cos 2 x1, x2).
+
+Writes only under ``results/network/`` (or ``--out``): ``raw/`` (one Parquet per cell,
+finished cells are skipped on rerun), ``summary.csv``/``summary.md``, figures, ``meta.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+import time
+import tomllib
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from _common import (  # noqa: E402
+    cell_seed,
+    map_tasks,
+    read_cells,
+    write_meta,
+    write_table,
+)
+
+from tailreg import plotting  # noqa: E402
+from tailreg.distributions import make  # noqa: E402
+from tailreg.exceptions import ConvergenceWarning  # noqa: E402
+from tailreg.network import MLPRegression  # noqa: E402
+
+STUDY = "network"
+
+
+def f_true(X: np.ndarray) -> np.ndarray:
+    return np.sin(2.0 * X[:, 0]) + 0.5 * X[:, 1] ** 2
+
+
+def grad_true(X: np.ndarray) -> np.ndarray:
+    return np.column_stack([2.0 * np.cos(2.0 * X[:, 0]), X[:, 1]])
+
+
+def law_from(spec: dict):
+    params = {k: v for k, v in spec.items() if k != "law"}
+    return make(spec["law"], **params)
+
+
+def _grid(points: int) -> np.ndarray:
+    g = np.linspace(-1.0, 1.0, points)
+    a, b = np.meshgrid(g, g)
+    return np.column_stack([a.ravel(), b.ravel()])
+
+
+def run_cell(task: dict) -> pd.DataFrame:
+    """All replications and losses of one (law, n) cell; pure function of ``task``."""
+    law = law_from(task["errors"])
+    grid = _grid(task["grid_points"])
+    f_grid, g_grid = f_true(grid), grad_true(grid)
+    net = task["network"]
+    rows = []
+    for rep in range(task["seeds"]):
+        rng = np.random.default_rng(cell_seed(task["seed"], task["key"], rep))
+        n = task["n"]
+        X = rng.uniform(-1.0, 1.0, size=(n, 2))
+        y = f_true(X) + task["noise_scale"] * law.sample(n, rng)
+        for loss in task["losses"]:
+            model = MLPRegression(
+                hidden=tuple(net["hidden"]),
+                activation=net["activation"],
+                loss=loss,
+                alpha=net["alpha"],
+                max_iter=net["max_iter"],
+                student_df=net["student_df"],
+                random_state=rep,
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                model.fit(X, y)
+            diff = model.predict(grid) - f_grid
+            gerr = ((model.input_gradient(grid) - g_grid) ** 2).sum(axis=1)
+            rows.append(
+                {
+                    "law": task["law_label"],
+                    "n": n,
+                    "replication": rep,
+                    "loss": loss,
+                    "ise": float(np.mean(diff**2)),
+                    "ise_centred": float(np.var(diff)),
+                    "grad_err": float(np.mean(gerr)),
+                    "converged": bool(model.converged_),
+                    "n_iter": int(model.n_iter_),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def summarize(raw: pd.DataFrame) -> pd.DataFrame:
+    """Mean errors per (law, n, loss) with Monte Carlo standard errors sd / sqrt(R)."""
+    g = raw.groupby(["law", "n", "loss"], sort=False)
+    out = g.agg(
+        R=("ise", "size"),
+        ise=("ise", "mean"),
+        ise_sd=("ise", "std"),
+        ise_centred=("ise_centred", "mean"),
+        grad_err=("grad_err", "mean"),
+        grad_sd=("grad_err", "std"),
+        converged=("converged", "mean"),
+    ).reset_index()
+    out["ise_mcse"] = out.pop("ise_sd") / np.sqrt(out["R"])
+    out["grad_err_mcse"] = out.pop("grad_sd") / np.sqrt(out["R"])
+    return out[
+        [
+            "law",
+            "n",
+            "loss",
+            "R",
+            "ise",
+            "ise_mcse",
+            "ise_centred",
+            "grad_err",
+            "grad_err_mcse",
+            "converged",
+        ]
+    ]
+
+
+def plot_errors(summary: pd.DataFrame, out: Path) -> None:
+    laws = list(dict.fromkeys(summary["law"]))
+    for metric, ylabel, fname in (
+        ("ise", "integrated squared error of f_hat", "fig_ise_vs_n"),
+        ("grad_err", "mean squared error of grad f_hat", "fig_gradient_vs_n"),
+    ):
+        fig, axes = plotting.facet(len(laws), ncols=3)
+        for ax, law in zip(axes, laws, strict=True):
+            ax.set_yscale("log")
+            d = summary[summary["law"] == law]
+            for loss, dl in d.groupby("loss", sort=False):
+                plotting.band(ax, dl["n"], dl[metric], dl[f"{metric}_mcse"], label=loss)
+            ns = np.sort(d["n"].unique())
+            first = d[d["n"] == ns[0]][metric].min()
+            plotting.reference_rate(ax, ns, first, -1.0, "n^-1 (parametric)")
+            plotting.log_n_axis(ax, ns)
+            ax.set_title(f"noise: {law.split(',')[0]}")
+            ax.set_ylabel(ylabel)
+        axes[0].legend(fontsize=7)
+        fig.suptitle(
+            f"MLP trained by four losses: {ylabel} against n (mean ± 1.96 MCSE);\n"
+            "noise scaled to unit IQR x 0.5, median-centred (lognormal: mean-centred)",
+            y=1.0,
+        )
+        plotting.save(fig, out / fname)
+
+
+def plot_panel(cfg: dict, out: Path) -> None:
+    """1-D fits y = sin(2x) + Cauchy noise, one curve per loss."""
+    panel = cfg["panel"]
+    law = law_from(
+        {k: v for k, v in panel.items() if k != "n"} | {"center": "median", "scale": "iqr"}
+    )
+    rng = np.random.default_rng(cell_seed(cfg["seed"], "panel", 0))
+    n = panel["n"]
+    x = rng.uniform(-2.0, 2.0, size=(n, 1))
+    y = np.sin(2.0 * x[:, 0]) + cfg["noise_scale"] * law.sample(n, rng)
+    grid = np.linspace(-2.0, 2.0, 300)[:, None]
+    fig, axes = plotting.facet(1, ncols=1, width=7.0, height=4.2)
+    ax = axes[0]
+    ax.scatter(x[:, 0], y, s=6, color="0.6", label="data (Cauchy noise)")
+    ax.plot(grid[:, 0], np.sin(2.0 * grid[:, 0]), color="k", lw=2, label="true f")
+    net = cfg["network"]
+    for loss in cfg["losses"]:
+        m = MLPRegression(
+            hidden=tuple(net["hidden"]),
+            activation=net["activation"],
+            loss=loss,
+            alpha=net["alpha"],
+            max_iter=net["max_iter"],
+            random_state=0,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            m.fit(x, y)
+        ax.plot(grid[:, 0], m.predict(grid), lw=1.3, label=f"{loss} loss")
+    ax.set_ylim(-4, 4)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y (clipped to [-4, 4]; outliers off the plot)")
+    ax.set_title(f"1-D fits of f(x) = sin(2x) from n = {n} points with Cauchy noise")
+    ax.legend(fontsize=7, ncol=2)
+    plotting.save(fig, out / "fig_cauchy_panel")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=HERE.parent / "results" / STUDY)
+    ap.add_argument("--quick", action="store_true", help="small configuration (minutes)")
+    ap.add_argument("--backend", default="processes", choices=["serial", "processes", "dask"])
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--force", action="store_true", help="recompute finished cells")
+    args = ap.parse_args(argv)
+    t0 = time.time()
+    cfg = tomllib.loads((HERE / f"{STUDY}.toml").read_text())
+    if args.quick:
+        q = cfg["quick"]
+        cfg["seeds"], cfg["sample_sizes"] = q["seeds"], q["sample_sizes"]
+        cfg["network"]["max_iter"], cfg["grid_points"] = q["max_iter"], q["grid_points"]
+    tasks = []
+    for spec in cfg["errors"]:
+        label = law_from(spec).label
+        for n in cfg["sample_sizes"]:
+            key = f"{STUDY}|{label}|n={n}|seeds={cfg['seeds']}|{cfg['network']}"
+            tasks.append(
+                {
+                    "key": key,
+                    "file": f"cell-{hashlib.sha256(key.encode()).hexdigest()[:16]}.parquet",
+                    "seed": cfg["seed"],
+                    "errors": spec,
+                    "law_label": label,
+                    "n": n,
+                    "seeds": cfg["seeds"],
+                    "losses": cfg["losses"],
+                    "noise_scale": cfg["noise_scale"],
+                    "grid_points": cfg["grid_points"],
+                    "network": cfg["network"],
+                }
+            )
+    raw_dir = args.out / "raw"
+    map_tasks(
+        run_cell, tasks, raw_dir, backend=args.backend, workers=args.workers, force=args.force
+    )
+    raw = read_cells(raw_dir, tasks)
+    summary = summarize(raw)
+    write_table(summary, args.out / "summary")
+    plot_errors(summary, args.out)
+    plot_panel(cfg, args.out)
+    write_meta(args.out, cfg, t0, quick=args.quick)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+def report_section(out: Path, rel: str) -> str:
+    """The REPORT.md section of this study, its numbers read from ``summary.csv``."""
+    s = pd.read_csv(out / "summary.csv")
+    n_max = int(s["n"].max())
+    last = s[s["n"] == n_max].set_index(["law", "loss"])
+
+    def val(law_prefix: str, loss: str, col: str = "ise") -> tuple[float, float]:
+        rows = last[last.index.get_level_values("law").str.startswith(law_prefix)]
+        row = rows.xs(loss, level="loss").iloc[0]
+        mcse = row.get(f"{col}_mcse", np.nan)
+        return float(row[col]), float(mcse)
+
+    def fmt(v: tuple[float, float]) -> str:
+        return f"{v[0]:.3g} (MCSE {v[1]:.2g})" if np.isfinite(v[1]) else f"{v[0]:.3g}"
+
+    R = int(s["R"].min())
+    return f"""## The network case: MSE-trained versus robustly trained MLPs
+
+An MLP trained by mean squared error is the Gaussian MLE of a nonlinear regression, so the
+linear story should carry over. Data: $y = f(x) + e$ with $f(x) = \\sin 2x_1 + x_2^2/2$ on
+$[-1,1]^2$, networks with two tanh layers of 10 units, trained by L-BFGS with the backprop
+gradient on four losses; {R} data sets per cell, n up to {n_max}. The error of the input
+gradient $\\nabla_x \\hat f$ is computed by the backward recursion
+$\\delta^{{[L]}} = \\sigma'(z^{{[L]}})$, $\\delta^{{[l]}} = \\sigma'(z^{{[l]}}) \\circ
+(W^{{[l+1]}})^\\top\\delta^{{[l+1]}}$, $\\nabla_x a^{{[L]}} = (W^{{[2]}})^\\top\\delta^{{[2]}}$
+(`tailreg.network.MLP.input_gradient`).
+
+![ISE against n]({rel}/fig_ise_vs_n.png)
+
+*Integrated squared error of $\\hat f$ against n, per noise law and training loss (mean ±
+1.96 MCSE; table: [`{rel}/summary.csv`]({rel}/summary.csv)).* Under Gaussian noise the four
+losses are close (at n = {n_max}: squared {fmt(val("normal", "squared"))}, Huber
+{fmt(val("normal", "huber"))}). Under Cauchy noise MSE training does not learn f at all
+(ISE {fmt(val("cauchy", "squared"))} at n = {n_max}) while the Huber, absolute and Student-t
+losses converge (absolute: {fmt(val("cauchy", "absolute"))}) — the network analogue of OLS
+failing without a finite mean. Under t(1.5) noise (infinite variance) MSE training converges
+but slowly (ISE {fmt(val("t(1.5)", "squared"))} against {fmt(val("t(1.5)", "huber"))} for
+Huber). Under the mean-centred lognormal, the robust losses' ISE levels off
+(absolute: {fmt(val("lognormal", "absolute"))}): they estimate the conditional *median* (or
+Huber location), $f$ plus a constant, not $f$ — the skewness story of the linear model; the
+centred ISE (column `ise_centred`, the error net of that constant) keeps falling.
+
+![gradient error against n]({rel}/fig_gradient_vs_n.png)
+
+*Mean squared error of the input gradient $\\nabla_x\\hat f$ against $\\nabla f$.* A constant
+shift does not affect gradients, so under the lognormal all losses estimate $\\nabla f$
+consistently; under Cauchy noise only the robust losses do (squared:
+{fmt(val("cauchy", "squared", "grad_err"))}, Huber: {fmt(val("cauchy", "huber", "grad_err"))}).
+
+![fits under Cauchy noise]({rel}/fig_cauchy_panel.png)
+
+*One data set of n = 300 with Cauchy noise in one dimension, fitted by each loss.*
+"""
