@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from collections.abc import Callable
@@ -85,3 +86,15 @@ def write_meta(out: Path, spec: dict, t0: float, **extra) -> None:
         **extra,
     }
     (out / "meta.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
+
+
+def study_arguments(doc: str, default_out: Path, config: Path) -> argparse.ArgumentParser:
+    """The command line every study script shares (``tailreg reproduce`` passes these)."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=default_out)
+    ap.add_argument("--config", type=Path, default=config, help="the study's TOML file")
+    ap.add_argument("--quick", action="store_true", help="small configuration (minutes)")
+    ap.add_argument("--backend", default="processes", choices=["serial", "processes", "dask"])
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--force", action="store_true", help="recompute finished cells")
+    return ap

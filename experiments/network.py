@@ -13,7 +13,6 @@ finished cells are skipped on rerun), ``summary.csv``/``summary.md``, figures, `
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import sys
 import time
@@ -31,6 +30,7 @@ from _common import (  # noqa: E402
     cell_seed,
     map_tasks,
     read_cells,
+    study_arguments,
     write_meta,
     write_table,
 )
@@ -62,6 +62,22 @@ def _grid(points: int) -> np.ndarray:
     return np.column_stack([a.ravel(), b.ravel()])
 
 
+def train(net: dict, loss: str, X, y, random_state: int) -> MLPRegression:
+    """An MLP of the study's configuration trained by ``loss`` (non-convergence recorded)."""
+    model = MLPRegression(
+        hidden=tuple(net["hidden"]),
+        activation=net["activation"],
+        loss=loss,
+        alpha=net["alpha"],
+        max_iter=net["max_iter"],
+        student_df=net["student_df"],
+        random_state=random_state,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y)
+
+
 def run_cell(task: dict) -> pd.DataFrame:
     """All replications and losses of one (law, n) cell; pure function of ``task``."""
     law = law_from(task["errors"])
@@ -75,18 +91,7 @@ def run_cell(task: dict) -> pd.DataFrame:
         X = rng.uniform(-1.0, 1.0, size=(n, 2))
         y = f_true(X) + task["noise_scale"] * law.sample(n, rng)
         for loss in task["losses"]:
-            model = MLPRegression(
-                hidden=tuple(net["hidden"]),
-                activation=net["activation"],
-                loss=loss,
-                alpha=net["alpha"],
-                max_iter=net["max_iter"],
-                student_df=net["student_df"],
-                random_state=rep,
-            )
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                model.fit(X, y)
+            model = train(net, loss, X, y, random_state=rep)
             diff = model.predict(grid) - f_grid
             gerr = ((model.input_gradient(grid) - g_grid) ** 2).sum(axis=1)
             rows.append(
@@ -179,17 +184,7 @@ def plot_panel(cfg: dict, out: Path) -> None:
     ax.plot(grid[:, 0], np.sin(2.0 * grid[:, 0]), color="k", lw=2, label="true f")
     net = cfg["network"]
     for loss in cfg["losses"]:
-        m = MLPRegression(
-            hidden=tuple(net["hidden"]),
-            activation=net["activation"],
-            loss=loss,
-            alpha=net["alpha"],
-            max_iter=net["max_iter"],
-            random_state=0,
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            m.fit(x, y)
+        m = train(net, loss, x, y, random_state=0)
         ax.plot(grid[:, 0], m.predict(grid), lw=1.3, label=f"{loss} loss")
     ax.set_ylim(-4, 4)
     ax.set_xlabel("x")
@@ -200,15 +195,11 @@ def plot_panel(cfg: dict, out: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=HERE.parent / "results" / STUDY)
-    ap.add_argument("--quick", action="store_true", help="small configuration (minutes)")
-    ap.add_argument("--backend", default="processes", choices=["serial", "processes", "dask"])
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--force", action="store_true", help="recompute finished cells")
-    args = ap.parse_args(argv)
+    args = study_arguments(
+        __doc__, HERE.parent / "results" / STUDY, HERE / f"{STUDY}.toml"
+    ).parse_args(argv)
     t0 = time.time()
-    cfg = tomllib.loads((HERE / f"{STUDY}.toml").read_text())
+    cfg = tomllib.loads(args.config.read_text())
     if args.quick:
         q = cfg["quick"]
         cfg["seeds"], cfg["sample_sizes"] = q["seeds"], q["sample_sizes"]
@@ -246,10 +237,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
-
-
 def report_section(out: Path, rel: str) -> str:
     """The REPORT.md section of this study, its numbers read from ``summary.csv``."""
     s = pd.read_csv(out / "summary.csv")
@@ -258,11 +245,16 @@ def report_section(out: Path, rel: str) -> str:
 
     def val(law_prefix: str, loss: str, col: str = "ise") -> tuple[float, float]:
         rows = last[last.index.get_level_values("law").str.startswith(law_prefix)]
-        row = rows.xs(loss, level="loss").iloc[0]
+        rows = rows[rows.index.get_level_values("loss") == loss]
+        if rows.empty:  # a configuration without this law or loss
+            return np.nan, np.nan
+        row = rows.iloc[0]
         mcse = row.get(f"{col}_mcse", np.nan)
         return float(row[col]), float(mcse)
 
     def fmt(v: tuple[float, float]) -> str:
+        if not np.isfinite(v[0]):
+            return "n/a (not in this run)"
         return f"{v[0]:.3g} (MCSE {v[1]:.2g})" if np.isfinite(v[1]) else f"{v[0]:.3g}"
 
     R = int(s["R"].min())
@@ -303,3 +295,7 @@ consistently; under Cauchy noise only the robust losses do (squared:
 
 *One data set of n = 300 with Cauchy noise in one dimension, fitted by each loss.*
 """
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

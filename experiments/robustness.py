@@ -13,7 +13,6 @@ Writes only under ``results/robustness/``.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import sys
 import time
@@ -27,7 +26,14 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _common import cell_seed, map_tasks, read_cells, write_meta, write_table  # noqa: E402
+from _common import (  # noqa: E402
+    cell_seed,
+    map_tasks,
+    read_cells,
+    study_arguments,
+    write_meta,
+    write_table,
+)
 
 from tailreg import plotting  # noqa: E402
 from tailreg.simulation.registry import estimator_class  # noqa: E402
@@ -211,15 +217,11 @@ def plot(summary: pd.DataFrame, sc: pd.DataFrame, out: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=HERE.parent / "results" / STUDY)
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--backend", default="processes", choices=["serial", "processes", "dask"])
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--force", action="store_true")
-    args = ap.parse_args(argv)
+    args = study_arguments(
+        __doc__, HERE.parent / "results" / STUDY, HERE / f"{STUDY}.toml"
+    ).parse_args(argv)
     t0 = time.time()
-    cfg = tomllib.loads((HERE / f"{STUDY}.toml").read_text())
+    cfg = tomllib.loads(args.config.read_text())
     if args.quick:
         cfg["replications"] = cfg["quick"]["replications"]
         cfg["fractions"] = cfg["quick"]["fractions"]
@@ -256,10 +258,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
-
-
 def report_section(out: Path, rel: str) -> str:
     """The REPORT.md section of this study, its numbers read from the tables in ``out``."""
     s = pd.read_csv(out / "summary.csv")
@@ -271,6 +269,8 @@ def report_section(out: Path, rel: str) -> str:
 
     def bias(kind: str, est: str, eps: float) -> str:
         row = s[(s["kind"] == kind) & (s["estimator"] == est) & np.isclose(s["eps"], eps)]
+        if row.empty:  # a configuration without this cell
+            return "n/a (not in this run)"
         r = row.iloc[0]
         return f"{r['bias']:.2f} (MCSE {r['bias_mcse']:.2f})"
 
@@ -314,3 +314,7 @@ outlier is ignored. Along the leverage path (right) Huber and LAD are unbounded 
 bounded $\\psi$ of the residual does not bound the influence of $x$ — and only MM stays bounded;
 the bisquare started from a Huber fit inherits the start's breakdown at extreme leverage.
 """
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -25,3 +25,19 @@ def engel_data() -> tuple[pd.DataFrame, pd.Series]:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20261128)
+
+
+@pytest.fixture(scope="session")
+def experiments_dir():
+    """The experiments/ folder of this checkout."""
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[1] / "experiments"
+
+
+@pytest.fixture(scope="session")
+def load_experiment(experiments_dir):
+    """Import a study script from experiments/ as a module (scripts, not package code)."""
+    from tailreg.reproduce import load_study
+
+    return lambda name: load_study(experiments_dir, name)
