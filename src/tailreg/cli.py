@@ -1,0 +1,216 @@
+"""The ``tailreg`` command line.
+
+Subcommands::
+
+    tailreg run STUDY.toml --out DIR [--backend serial|processes|dask] [--workers N]
+                                     [--scheduler ADDRESS] [--block-size R] [--force] [--quiet]
+    tailreg summarize DIR [--format csv|markdown] [--output FILE]
+    tailreg demo
+    tailreg reproduce [--quick] [--only NAME ...] [--backend ...] [--workers N] [--out DIR]
+
+Each subcommand is one ``_add_<name>(subparsers)`` function that registers its arguments and
+sets ``func``; a new subcommand (e.g. ``reproduce``) is one more such function in
+``SUBCOMMANDS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import math
+import sys
+from collections.abc import Callable, Sequence
+
+import pandas as pd
+
+__all__ = ["SUBCOMMANDS", "build_parser", "main", "to_markdown"]
+
+
+# --------------------------------------------------------------------------------------
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .simulation import SimulationError, Study, run_study
+
+    backend = args.backend or ("dask" if args.scheduler else "serial")
+    if args.scheduler and backend != "dask":
+        print("tailreg run: --scheduler needs --backend dask", file=sys.stderr)
+        return 2
+    try:
+        study = Study.from_toml(args.study)
+    except (OSError, ValueError) as exc:
+        print(f"tailreg run: invalid study {args.study}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        run = run_study(
+            study,
+            out=args.out,
+            backend=backend,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            force=args.force,
+            progress=not args.quiet,
+            block_size=args.block_size,
+        )
+    except (SimulationError, ValueError) as exc:
+        print(f"tailreg run: {exc}", file=sys.stderr)
+        return 1
+    if not args.quiet:
+        print(
+            f"{study.name}: {run.cells_run} cell(s) computed, {run.cells_skipped} already "
+            f"finished, {run.wall_time:.1f} s; results in {args.out}"
+        )
+    return 0
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run a Monte Carlo study described by a TOML file")
+    p.add_argument("study", help="study file (TOML)")
+    p.add_argument("--out", required=True, help="output directory (Parquet per cell + meta.json)")
+    p.add_argument(
+        "--backend",
+        choices=("serial", "processes", "dask"),
+        default=None,
+        help="default: serial, or dask when --scheduler is given",
+    )
+    p.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
+    p.add_argument("--scheduler", default=None, help="address of a running dask scheduler")
+    p.add_argument(
+        "--block-size",
+        type=int,
+        default=None,
+        help="replications per task, a multiple of the study's seed_block (results unchanged)",
+    )
+    p.add_argument("--force", action="store_true", help="recompute finished cells")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or final message")
+    p.set_defaults(func=_cmd_run)
+
+
+# --------------------------------------------------------------------------------------
+def _fmt_cell(v: object) -> str:
+    if isinstance(v, float):
+        if math.isnan(v):
+            return ""
+        return f"{v:.4g}"
+    return str(v)
+
+
+def to_markdown(df: pd.DataFrame) -> str:
+    """A GitHub-flavoured Markdown table (no dependency on ``tabulate``)."""
+    cols = [str(c) for c in df.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for row in df.itertuples(index=False):
+        lines.append("| " + " | ".join(_fmt_cell(v).replace("|", "\\|") for v in row) + " |")
+    return "\n".join(lines)
+
+
+#: the columns ``summarize --format markdown`` shows (the CSV has them all)
+_MARKDOWN_COLUMNS = ("bias", "bias_pseudo", "sd", "rmse", "rel_eff", "nvar_ratio")
+
+
+def _markdown_view(summary: pd.DataFrame) -> pd.DataFrame:
+    keys = ["design", "law", "n", "estimator", "parameter", "n_rep"]
+    cols = [c for c in _MARKDOWN_COLUMNS if c in summary]
+    cols += [c for c in summary.columns if c.startswith("coverage_") and not c.endswith("_mcse")]
+    view = summary[keys].copy()
+    for c in cols:
+        val, se = summary[c], summary.get(f"{c}_mcse")
+        if se is None:
+            view[c] = val.map(_fmt_cell)
+        else:
+            view[c] = [
+                "" if pd.isna(v) else f"{v:.4g} ({s:.2g})" for v, s in zip(val, se, strict=True)
+            ]
+    if "rate" in summary:
+        view["rate"] = [
+            "" if pd.isna(v) else f"{v:.3f} ({s:.2g})"
+            for v, s in zip(summary["rate"], summary["rate_mcse"], strict=True)
+        ]
+    return view
+
+
+def _cmd_summarize(args: argparse.Namespace) -> int:
+    from .simulation import read_results, summarize
+
+    try:
+        table = read_results(args.dir, missing="skip")
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"tailreg summarize: {exc}", file=sys.stderr)
+        return 2
+    summary = summarize(table, reference=args.reference)
+    if args.format == "csv":
+        text = summary.to_csv(index=False)
+    else:
+        text = (
+            "Values with Monte Carlo standard errors in parentheses.\n\n"
+            + to_markdown(_markdown_view(summary))
+            + "\n"
+        )
+    if args.output:
+        with open(args.output, "w") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _add_summarize(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("summarize", help="summary metrics with Monte Carlo standard errors")
+    p.add_argument("dir", help="output directory of `tailreg run`")
+    p.add_argument("--format", choices=("csv", "markdown"), default="csv")
+    p.add_argument("--output", default=None, help="write to this file instead of stdout")
+    p.add_argument(
+        "--reference", default="ols", help="estimator label for relative efficiency (default ols)"
+    )
+    p.set_defaults(func=_cmd_summarize)
+
+
+# --------------------------------------------------------------------------------------
+def _cmd_demo(args: argparse.Namespace) -> int:
+    demo = importlib.import_module("tailreg.demo")
+    return int(demo.main([]) or 0)
+
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="every estimator on the stackloss and engel data")
+    p.set_defaults(func=_cmd_demo)
+
+
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    return importlib.import_module("tailreg.reproduce").run(args)
+
+
+def _add_reproduce(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("reproduce", help="run every study and rebuild REPORT.md")
+    importlib.import_module("tailreg.reproduce").add_arguments(p)
+    p.set_defaults(func=_cmd_reproduce)
+
+
+#: one function per subcommand
+SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    _add_run,
+    _add_summarize,
+    _add_demo,
+    _add_reproduce,
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand of :data:`SUBCOMMANDS`."""
+    parser = argparse.ArgumentParser(
+        prog="tailreg",
+        description="Least squares is the Gaussian MLE: Monte Carlo studies of what heavy "
+        "tails and skewness do to it, and what robust estimators buy instead.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in SUBCOMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``tailreg`` console script."""
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,338 @@
+r"""Summaries of a replication table, every metric with its Monte Carlo standard error.
+
+Formulas follow Morris, White & Crowther (2019), *Using simulation studies to evaluate
+statistical methods*, Stat. Med. 38:2074, Table 6. With :math:`R` finite estimates
+:math:`\hat\theta_r` of a parameter with true value :math:`\theta`, mean :math:`\bar\theta`
+and :math:`s^2 = \sum(\hat\theta_r - \bar\theta)^2/(R-1)`:
+
+* bias :math:`\bar\theta - \theta`, MCSE :math:`s/\sqrt R` (also ``bias_pseudo``, about the
+  estimator's pseudo-true target);
+* sd (empirical SE) :math:`s`, MCSE :math:`s/\sqrt{2(R-1)}`;
+* MSE :math:`m = \overline{(\hat\theta-\theta)^2}`, MCSE
+  :math:`\sqrt{\sum_r((\hat\theta_r-\theta)^2 - m)^2/(R(R-1))}`; RMSE :math:`\sqrt m` with
+  MCSE :math:`\mathrm{MCSE}(m)/(2\sqrt m)` (delta method);
+* MAE :math:`\overline{|\hat\theta-\theta|}`, MCSE
+  :math:`\mathrm{sd}(|\hat\theta_r-\theta|)/\sqrt R`;
+* coverage and rejection rates :math:`p`, MCSE :math:`\sqrt{p(1-p)/R}`;
+* mean SE and mean interval width :math:`\bar w`, MCSE :math:`\mathrm{sd}(w_r)/\sqrt R`.
+
+Derived metrics use the delta method: ``nvar`` :math:`= n s^2` has MCSE
+:math:`n s^2\sqrt{2/(R-1)}`, and so do its ratios to the theory (``nvar_ratio`` = nvar / avar,
+``eff_crlb`` = crlb / nvar). ``se_sd_<kind>`` = mean SE / s has relative MCSE
+:math:`\sqrt{\mathrm{var}(SE)/(R\,\overline{SE}^2) + 1/(2(R-1))}`. ``rel_eff`` =
+MSE(reference)/MSE(estimator) on replications where both are finite; its MCSE is the delta
+method for a ratio of paired means,
+:math:`R^{-1/2}(v_a/\bar b^2 + \bar a^2 v_b/\bar b^4 - 2\bar a c_{ab}/\bar b^3)^{1/2}`
+with :math:`a_r, b_r` the squared errors of reference and estimator. Intervals are
+:math:`\hat\theta \pm c\,SE` with :math:`c` the 0.975 quantile of Student t with
+:math:`n - k` degrees of freedom for the ``classical`` kind and of N(0, 1) otherwise.
+
+The shape of the sampling distribution is measured on the standardized estimates
+:math:`z_r = (\hat\theta_r - \bar\theta)/s`: Kolmogorov–Smirnov distance to N(0, 1), the
+Anderson–Darling statistic :math:`A^2` (as ``scipy.stats.anderson``), skewness :math:`g_1` and
+excess kurtosis :math:`g_2` (biased moment estimators, as ``scipy.stats.skew``/``kurtosis``);
+their MCSEs come from a seeded nonparametric bootstrap over replications.
+
+The convergence rate is the weighted least-squares slope of :math:`\log \mathrm{RMSE}_n`
+(about the pseudo-true target where it is known, else the true value) on :math:`\log n`
+across sample sizes, weights :math:`1/\mathrm{MCSE}(\log\mathrm{RMSE}_n)^2`; ``rate_mcse``
+is its standard error :math:`(\sum_n w_n(\log n - \overline{\log n}_w)^2)^{-1/2}`. Finite
+variance gives a slope of :math:`-1/2`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+__all__ = ["GROUP", "ad_statistic", "ks_statistic", "summarize"]
+
+#: one summary row per group
+GROUP = ["design", "law", "n", "estimator", "parameter"]
+_COEF = re.compile(r"^(const|x\d+)$")
+
+
+def ks_statistic(z: np.ndarray, *, presorted: bool = False) -> np.ndarray:
+    """Kolmogorov–Smirnov distance of the rows of ``z`` (..., R) to N(0, 1)."""
+    z = z if presorted else np.sort(z, axis=-1)
+    R = z.shape[-1]
+    cdf = special.ndtr(z)
+    i = np.arange(1, R + 1)
+    return np.maximum((i / R - cdf).max(axis=-1), (cdf - (i - 1) / R).max(axis=-1))
+
+
+def ad_statistic(z: np.ndarray, *, presorted: bool = False) -> np.ndarray:
+    r"""Anderson–Darling :math:`A^2` of the rows of ``z`` (..., R) against N(0, 1).
+
+    :math:`A^2 = -R - \frac1R\sum_{i=1}^R (2i-1)[\log\Phi(z_{(i)}) + \log(1-\Phi(z_{(R+1-i)}))]`.
+    """
+    z = z if presorted else np.sort(z, axis=-1)
+    R = z.shape[-1]
+    i = np.arange(1, R + 1)
+    logcdf = special.log_ndtr(z)
+    logsf = special.log_ndtr(-z[..., ::-1])
+    return -R - ((2 * i - 1) * (logcdf + logsf)).sum(axis=-1) / R
+
+
+def _shape_stats(x: np.ndarray) -> np.ndarray:
+    """(ks, ad, skewness, excess kurtosis) of the rows of x (..., R), standardized per row."""
+    x = np.sort(x, axis=-1)  # standardizing is monotone: one sort serves KS and AD
+    R = x.shape[-1]
+    d = x - x.mean(axis=-1, keepdims=True)
+    d2 = d * d
+    m2 = d2.mean(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = d / np.sqrt(m2 * R / (R - 1))[..., None]
+        g1 = (d2 * d).mean(axis=-1) / m2**1.5
+        g2 = (d2 * d2).mean(axis=-1) / m2**2 - 3.0
+        cdf, sf = special.ndtr(z), special.ndtr(-z)
+        i = np.arange(1, R + 1)
+        ks = np.maximum((i / R - cdf).max(axis=-1), (cdf - (i - 1) / R).max(axis=-1))
+        logc, logs = np.log(cdf), np.log(sf)
+        far = (cdf == 0) | (sf == 0)  # beyond |z| ~ 38: log_ndtr keeps the tail finite
+        if far.any():
+            logc[far], logs[far] = special.log_ndtr(z[far]), special.log_ndtr(-z[far])
+        ad = -R - ((2 * i - 1) * (logc + logs[..., ::-1])).sum(axis=-1) / R
+    return np.stack([ks, ad, g1, g2], axis=-1)
+
+
+def _seed_of(key: tuple) -> int:
+    return int.from_bytes(hashlib.sha256(repr(key).encode()).digest()[:8], "big")
+
+
+def _crit(kind: str, df: int) -> float:
+    if kind == "classical" and df > 0:
+        return float(stats.t.ppf(0.975, df))
+    return float(special.ndtri(0.975))
+
+
+def _mse_stats(err: np.ndarray) -> tuple[float, float, float, float]:
+    """(rmse, mcse, mae, mcse) of errors about a target."""
+    R = err.size
+    sq = err**2
+    mse = sq.mean()
+    mcse_mse = math.sqrt(((sq - mse) ** 2).sum() / (R * (R - 1))) if R > 1 else math.nan
+    rmse = math.sqrt(mse)
+    ab = np.abs(err)
+    return (
+        rmse,
+        mcse_mse / (2 * rmse) if rmse > 0 else math.nan,
+        float(ab.mean()),
+        float(ab.std(ddof=1) / math.sqrt(R)) if R > 1 else math.nan,
+    )
+
+
+def _ratio_mcse(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """mean(a)/mean(b) for paired samples and its delta-method standard error."""
+    R = a.size
+    ma, mb = a.mean(), b.mean()
+    if R < 2 or mb <= 0:
+        return math.nan, math.nan
+    va, vb = a.var(ddof=1), b.var(ddof=1)
+    cab = np.cov(a, b, ddof=1)[0, 1]
+    v = (va / mb**2 + ma**2 * vb / mb**4 - 2 * ma * cab / mb**3) / R
+    return ma / mb, math.sqrt(max(v, 0.0))
+
+
+def summarize(
+    results: pd.DataFrame,
+    *,
+    reference: str | None = "ols",
+    bootstrap: int = 200,
+) -> pd.DataFrame:
+    """Summarize a replication table: one row per (design, law, n, estimator, parameter).
+
+    Parameters
+    ----------
+    results : DataFrame
+        The long table of :func:`~tailreg.simulation.run_study` (``.replications``) or of
+        :func:`~tailreg.simulation.read_results`; or a :class:`~tailreg.simulation.StudyRun`.
+    reference : str or None, default "ols"
+        Estimator label that relative efficiencies compare against (NaN when absent).
+    bootstrap : int, default 200
+        Bootstrap resamples for the MCSEs of the shape statistics (0 skips them).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``design, law, n, estimator, parameter, n_rep`` and, each followed by its
+        ``<metric>_mcse``: ``converged``, ``mean``, ``bias``, ``bias_pseudo``, ``sd``,
+        ``rmse``, ``rmse_pseudo``, ``mae``, ``nvar``, ``nvar_ratio``, ``eff_crlb``,
+        ``rel_eff``; per covariance kind ``mean_se_<kind>``, ``se_sd_<kind>``,
+        ``coverage_<kind>``, ``width_<kind>``, ``reject_<kind>``; ``ks``, ``ad``, ``skewness``,
+        ``kurtosis``; and ``rate``. Also the targets ``true_value``, ``pseudo_true``,
+        ``avar`` and ``crlb``. See the module docstring for the formulas.
+    """
+    if hasattr(results, "replications"):
+        results = results.replications
+    df = results.reset_index(drop=True)
+    kinds = [c[3:] for c in df.columns if c.startswith("se_")]
+    # coefficients per model, for the t reference distribution of the classical kind
+    coef = df["parameter"].astype(str).str.match(_COEF)
+    k_by = (
+        df.loc[coef].groupby(["design", "law", "n", "estimator"], sort=False)["parameter"].nunique()
+    )
+    est = df["estimate"].to_numpy(float)
+    truth = df["true_value"].to_numpy(float)
+    pseudo = df["pseudo_true"].to_numpy(float) if "pseudo_true" in df else np.full(len(df), np.nan)
+    conv = df["converged"].to_numpy(bool)
+    rep = df["replication"].to_numpy()
+    se_cols = {kind: df[f"se_{kind}"].to_numpy(float) for kind in kinds}
+    theory_cols = {
+        col: df[col].to_numpy(float) if col in df else np.full(len(df), np.nan)
+        for col in ("avar", "crlb")
+    }
+    groups = df.groupby(GROUP, sort=False).indices
+    ref_err: dict[tuple, pd.Series] = {}
+    if reference is not None:
+        for key, idx in groups.items():
+            if key[3] == reference:
+                ok = idx[np.isfinite(est[idx])]
+                ref_err[(key[0], key[1], key[2], key[4])] = pd.Series(
+                    (est[ok] - truth[ok]) ** 2, index=rep[ok]
+                )
+    rows = []
+    for key, idx in groups.items():
+        design, law, n, name, param = key
+        ok = idx[np.isfinite(est[idx])]
+        x = est[ok]
+        R = x.size
+        row: dict[str, object] = dict(zip(GROUP, key, strict=True))
+        row["n_rep"] = R
+        c = conv[idx].mean()
+        row["converged"], row["converged_mcse"] = c, math.sqrt(c * (1 - c) / idx.size)
+        th, thp = truth[idx[0]], pseudo[idx[0]]
+        row["true_value"], row["pseudo_true"] = th, thp
+        for col in ("avar", "crlb"):
+            row[col] = float(theory_cols[col][idx[0]])
+        nan = math.nan
+        if R < 2:
+            rows.append(row)
+            continue
+        m, s = x.mean(), x.std(ddof=1)
+        sem = s / math.sqrt(R)
+        row["mean"], row["mean_mcse"] = m, sem
+        row["bias"], row["bias_mcse"] = m - th, sem
+        row["bias_pseudo"], row["bias_pseudo_mcse"] = m - thp, sem
+        row["sd"], row["sd_mcse"] = s, s / math.sqrt(2 * (R - 1))
+        row["rmse"], row["rmse_mcse"], row["mae"], row["mae_mcse"] = _mse_stats(x - th)
+        if np.isfinite(thp):
+            row["rmse_pseudo"], row["rmse_pseudo_mcse"] = _mse_stats(x - thp)[:2]
+        else:
+            row["rmse_pseudo"] = row["rmse_pseudo_mcse"] = nan
+        rel = math.sqrt(2.0 / (R - 1))
+        nvar = n * s * s
+        row["nvar"], row["nvar_mcse"] = nvar, nvar * rel
+        ratio = nvar / row["avar"] if row["avar"] and np.isfinite(row["avar"]) else nan
+        row["nvar_ratio"], row["nvar_ratio_mcse"] = ratio, ratio * rel
+        eff = row["crlb"] / nvar if nvar > 0 else nan
+        row["eff_crlb"], row["eff_crlb_mcse"] = eff, eff * rel
+        ref = ref_err.get((design, law, n, param))
+        if ref is not None:
+            mine = pd.Series((x - th) ** 2, index=rep[ok])
+            both = ref.index.intersection(mine.index)
+            if name == reference:
+                row["rel_eff"], row["rel_eff_mcse"] = 1.0, 0.0
+            else:
+                row["rel_eff"], row["rel_eff_mcse"] = _ratio_mcse(
+                    ref.loc[both].to_numpy(), mine.loc[both].to_numpy()
+                )
+        else:
+            row["rel_eff"] = row["rel_eff_mcse"] = nan
+        dfree = int(n) - int(k_by.get((design, law, n, name), 0))
+        for kind in kinds:
+            se_all = se_cols[kind][ok]
+            good = np.isfinite(se_all) & (se_all > 0)
+            if good.sum() < 2:
+                continue
+            se, xe = se_all[good], x[good]
+            Rk = se.size
+            crit = _crit(kind, dfree)
+            mse_, sse = se.mean(), se.std(ddof=1)
+            row[f"mean_se_{kind}"], row[f"mean_se_{kind}_mcse"] = mse_, sse / math.sqrt(Rk)
+            r_ = mse_ / s
+            row[f"se_sd_{kind}"] = r_
+            row[f"se_sd_{kind}_mcse"] = r_ * math.sqrt(
+                sse**2 / (Rk * mse_**2) + 1.0 / (2 * (R - 1))
+            )
+            cov = float((np.abs(xe - th) <= crit * se).mean())
+            rej = float((np.abs(xe - th) / se > crit).mean())
+            row[f"coverage_{kind}"] = cov
+            row[f"coverage_{kind}_mcse"] = math.sqrt(cov * (1 - cov) / Rk)
+            row[f"width_{kind}"] = 2 * crit * mse_
+            row[f"width_{kind}_mcse"] = 2 * crit * sse / math.sqrt(Rk)
+            row[f"reject_{kind}"] = rej
+            row[f"reject_{kind}_mcse"] = math.sqrt(rej * (1 - rej) / Rk)
+        shape = _shape_stats(x)
+        if bootstrap and R > 2:
+            rng = np.random.default_rng(_seed_of(key))
+            boot = _shape_stats(x[rng.integers(0, R, size=(bootstrap, R))])
+            with np.errstate(invalid="ignore"):
+                shape_se = np.nanstd(boot, axis=0, ddof=1)
+        else:
+            shape_se = np.full(4, nan)
+        for j, nm in enumerate(("ks", "ad", "skewness", "kurtosis")):
+            row[nm], row[f"{nm}_mcse"] = float(shape[j]), float(shape_se[j])
+        rows.append(row)
+    out = _add_rates(pd.DataFrame(rows))
+    return out[_column_order(out.columns, kinds)]
+
+
+def _column_order(columns: pd.Index, kinds: list[str]) -> list[str]:
+    def pair(names: list[str]) -> list[str]:
+        return [c for m in names for c in (m, f"{m}_mcse") if c in columns]
+
+    head = [*GROUP, "n_rep", "true_value", "pseudo_true", "avar", "crlb"]
+    core = [
+        "converged",
+        "mean",
+        "bias",
+        "bias_pseudo",
+        "sd",
+        "rmse",
+        "rmse_pseudo",
+        "mae",
+        "nvar",
+        "nvar_ratio",
+        "eff_crlb",
+        "rel_eff",
+    ]
+    per_kind = [
+        f"{m}_{k}" for k in kinds for m in ("mean_se", "se_sd", "coverage", "width", "reject")
+    ]
+    tail = ["ks", "ad", "skewness", "kurtosis", "rate"]
+    order = [c for c in head if c in columns] + pair(core) + pair(per_kind) + pair(tail)
+    return order + [c for c in columns if c not in order]
+
+
+def _add_rates(out: pd.DataFrame) -> pd.DataFrame:
+    """Slope of log RMSE on log n per (design, law, estimator, parameter), WLS by MCSE."""
+    out["rate"] = np.nan
+    out["rate_mcse"] = np.nan
+    if "rmse" not in out:
+        return out
+    use_pseudo = out["rmse_pseudo"].notna() if "rmse_pseudo" in out else False
+    r = np.where(use_pseudo, out.get("rmse_pseudo"), out["rmse"]).astype(float)
+    rs = np.where(use_pseudo, out.get("rmse_pseudo_mcse"), out["rmse_mcse"]).astype(float)
+    for _, idx in out.groupby(
+        ["design", "law", "estimator", "parameter"], sort=False
+    ).indices.items():
+        ln = np.log(out["n"].to_numpy(float)[idx])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = np.log(r[idx])
+            v = (rs[idx] / r[idx]) ** 2
+        ok = np.isfinite(y) & np.isfinite(v) & (v > 0)
+        if np.unique(ln[ok]).size < 2:
+            continue
+        w = 1.0 / v[ok]
+        xw = (w * ln[ok]).sum() / w.sum()
+        sxx = (w * (ln[ok] - xw) ** 2).sum()
+        slope = (w * (ln[ok] - xw) * y[ok]).sum() / sxx
+        out.loc[out.index[idx], "rate"] = slope
+        out.loc[out.index[idx], "rate_mcse"] = 1.0 / math.sqrt(sxx)
+    return out

@@ -1,0 +1,180 @@
+"""Truth columns of a cell: true value, pseudo-true value, theoretical n*Var and the CRLB.
+
+For i.i.d. errors independent of the regressors, with :math:`\\tilde x = (1, x^\\top)^\\top`,
+:math:`M = E[\\tilde x\\tilde x^\\top]` and an M-estimator whose location functional at the
+error law is :math:`T` with asymptotic variance :math:`V` (``tailreg.theory``):
+
+* slopes: pseudo-true = true :math:`\\beta_j`;
+  :math:`n\\operatorname{Var} \\to V_{fix}(M^{-1})_{jj}`;
+* intercept: pseudo-true :math:`b_0 + T`; :math:`n\\operatorname{Var} \\to
+  V_{fix}((M^{-1})_{00} - 1) + V` (Huber 1973; the estimated-scale correction of the
+  joint influence function enters only the intercept, because
+  :math:`E[\\psi'(u)u\\,\\tilde x] = E[\\psi'(u)u]\\,M e_1`);
+
+where :math:`V_{fix} = s^2E\\psi^2/(E\\psi')^2` at the limit :math:`(T, s)` equals :math:`V`
+unless the scale is estimated. MM and the fixed-df Student-t MLE estimate their scale
+by the S-functional and by the likelihood (:mod:`~tailreg.simulation.functionals`); their
+targets come from the theory at that limit scale, and their intercept variance is given for
+symmetric laws only. The Cramér–Rao bound is :math:`(M^{-1})_{jj}/I(F)`.
+
+Heteroscedastic errors :math:`e = (a + b|x_j|)u` with ``scale_fn="linear"`` and non-negative
+regressors shift the targets to :math:`b_0 + aT(F_u)` and :math:`\\beta_j + bT(F_u)` (the
+estimator targets the conditional T-line; with regressors of both signs that line is not
+linear and the targets are NaN unless :math:`T(F_u) = 0`); AR(1) errors
+:math:`e_t = \\phi e_{t-1} + u_t` have marginal location :math:`T(F_u)/(1 - \\phi)` for the
+mean, and for laws symmetric about their centre. Theoretical
+variances are given for i.i.d. errors only. Anything the theory cannot give is NaN.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import warnings
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from .generate import make_error_law, x_moments
+from .registry import target_loss
+from .spec import Cell, ErrorSpec, EstimatorSpec
+
+__all__ = ["cell_targets", "is_symmetric"]
+
+
+def is_symmetric(spec: ErrorSpec) -> bool:
+    """True when the (innovation) law is symmetric about its centre."""
+    p = dict(spec.params)
+    if spec.law in ("normal", "t", "cauchy", "laplace", "logistic", "contaminated"):
+        return True
+    return (
+        (spec.law == "stable" and p.get("beta", 0.0) == 0.0)
+        or (spec.law == "skewnormal" and p.get("a", 0.0) == 0.0)
+        or (spec.law == "asymmetric_laplace" and p.get("tau") == 0.5)
+    )
+
+
+@lru_cache(maxsize=1024)
+def _functional(loss: Any, law: Any, scale: Any) -> Any:
+    theory = importlib.import_module("tailreg.theory")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return theory.m_functional(loss, law, scale)
+
+
+@lru_cache(maxsize=256)
+def _crlb(law: Any) -> float:
+    theory = importlib.import_module("tailreg.theory")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(theory.cramer_rao_bound(law))
+
+
+def _joint_scale(est: EstimatorSpec, law: Any) -> tuple[Any, float] | None:
+    """(loss, limit scale) of MM and of the fixed-df Student-t MLE (see ``functionals``)."""
+    losses = importlib.import_module("tailreg.losses")
+    from . import functionals
+
+    p = dict(est.params)
+    if est.name == "mm":
+        from .registry import make_estimator
+
+        c_chi, c_psi, b = make_estimator(est)._constants()
+        return losses.Bisquare(c_psi), functionals.s_functional(law, c_chi, b)[1]
+    if est.name == "student_t" and p.get("df") is not None:
+        df = float(p["df"])
+        return losses.StudentT(df), functionals.t_mle_functional(law, df)[1]
+    return None
+
+
+def _location(est: EstimatorSpec, spec: ErrorSpec, law: Any) -> tuple[float, float, float]:
+    r"""(T, V, V_fix) of the estimator at the innovation law; NaN where unknown.
+
+    ``V`` is the variance of the location (intercept) part, ``V_fix`` the fixed-scale
+    :math:`s^2E\psi^2/(E\psi')^2` at the limit, which the slopes have.
+    """
+    nan = math.nan
+    tl = target_loss(est)
+    try:
+        if tl is not None:
+            mf = _functional(tl[0], law, tl[1])
+            T, V = float(mf.location), float(mf.avar)
+            vfix = V
+            if mf.convention == "estimated" and mf.e_dpsi and math.isfinite(mf.e_psi2):
+                vfix = float(mf.scale**2 * mf.e_psi2 / mf.e_dpsi**2)
+            return T, V, vfix
+        js = _joint_scale(est, law)
+        if js is not None and math.isfinite(js[1]):
+            mf = _functional(js[0], law, js[1])
+            # the scale's own influence enters the intercept's variance unless the law is
+            # symmetric; the slopes have the fixed-scale variance either way
+            V = float(mf.avar) if is_symmetric(spec) else nan
+            return float(mf.location), V, float(mf.avar)
+    except Exception:  # the theory could not solve: record NaN, never stop the run
+        pass
+    if is_symmetric(spec):
+        try:
+            return float(law.median()), nan, nan
+        except Exception:
+            pass
+    return nan, nan, nan
+
+
+def cell_targets(
+    cell: Cell, est: EstimatorSpec, param_names: tuple[str, ...], n_coef: int
+) -> dict[str, np.ndarray]:
+    """Truth columns for each parameter of one estimator in one cell.
+
+    Returns
+    -------
+    dict with arrays of length ``len(param_names)``: ``true_value``, ``pseudo_true``,
+    ``avar`` (theoretical limit of n*Var) and ``crlb`` (bound on it).
+    """
+    q = len(param_names)
+    design, spec = cell.design, cell.errors
+    true = np.full(q, np.nan)
+    pseudo = np.full(q, np.nan)
+    avar = np.full(q, np.nan)
+    crlb = np.full(q, np.nan)
+    true[0] = design.intercept
+    true[1:n_coef] = design.beta[: n_coef - 1]
+    pseudo[1:n_coef] = true[1:n_coef]
+    try:
+        law = make_error_law(spec)
+    except Exception:
+        return {"true_value": true, "pseudo_true": pseudo, "avar": avar, "crlb": crlb}
+    T, V, vfix = _location(est, spec, law)
+    mu, sigma = x_moments(design)
+    M = np.block([[np.ones((1, 1)), mu[None, :]], [mu[:, None], sigma + np.outer(mu, mu)]])
+    minv = np.diag(np.linalg.inv(M))
+    if spec.iid:
+        pseudo[0] = design.intercept + T
+        avar[0] = vfix * (minv[0] - 1.0) + V if math.isfinite(V) and math.isfinite(vfix) else V
+        avar[1:n_coef] = vfix * minv[1:n_coef]
+        ib = _crlb(law)
+        crlb[:n_coef] = ib * minv[:n_coef]
+        if "sigma2" in param_names:
+            try:
+                v = float(law.var())
+                j = param_names.index("sigma2")
+                true[j] = pseudo[j] = v
+            except Exception:
+                pass
+    elif spec.heteroscedastic is not None:
+        het = dict(spec.heteroscedastic)
+        j = int(het.get("column", 0))
+        nonneg = design.x == "lognormal" or (design.x == "uniform" and design.x_options["low"] >= 0)
+        if T == 0.0:
+            pseudo[0] = design.intercept
+        elif het.get("scale_fn", "linear") == "linear" and nonneg:
+            # sigma(x) = a + b x for x >= 0: the estimator's T-line is b0 + aT + (beta_j + bT) x_j
+            pseudo[0] = design.intercept + het.get("a", 1.0) * T
+            pseudo[1 + j] = design.beta[j] + het.get("b", 1.0) * T
+        else:  # the conditional T-line is not linear in x: no pseudo-true value
+            pseudo[1:n_coef] = np.nan
+    else:
+        phi = float(spec.ar1)
+        if est.name in ("ols", "gaussian_mle") or is_symmetric(spec):
+            pseudo[0] = design.intercept + T / (1.0 - phi)
+    return {"true_value": true, "pseudo_true": pseudo, "avar": avar, "crlb": crlb}
