@@ -404,3 +404,25 @@ def test_ols_stable_rate_monte_carlo(law):
         iqr.append(q[1] - q[0])
     expected = 16.0 ** (-ols_stable_rate(law.tail_index))
     assert iqr[1] / iqr[0] == pytest.approx(expected, rel=0.10)
+
+
+def test_estimated_scale_moves_only_the_intercept_not_the_slopes():
+    """Huber regression, MAD scale, centred lognormal errors: the slope's n Var follows the
+    fixed-scale V at the joint limit (about 1.09), not the joint location V (about 2.06)."""
+    from tailreg.estimators._mestimation import irls
+
+    law = D.make("lognormal", s=1.0, center="mean")
+    loss = Huber(1.345)
+    v_slope = slope_covariance(loss, law, 1.0, scale="estimated")[0, 0]
+    v_joint = asymptotic_variance(loss, law, scale="estimated")
+    m = m_functional(loss, law, "estimated")
+    assert v_slope == pytest.approx(asymptotic_variance(loss, law, m.scale), rel=1e-12)
+    assert v_joint > 1.8 * v_slope
+    rng = np.random.default_rng(5)
+    R, n = 400, 500
+    x = rng.standard_normal((R, n))
+    X = np.stack([np.ones_like(x), x], axis=-1)
+    Y = 1.0 + 2.0 * x + law.sample((R, n), rng)
+    slopes = irls(X, Y, loss, scale="mad").beta[:, 1]
+    nvar = n * slopes.var(ddof=1)
+    assert abs(nvar / v_slope - 1) < 0.25, (nvar, v_slope, v_joint)

@@ -543,6 +543,9 @@ def slope_covariance(loss: Loss, law: Any, Q: Any, scale: ScaleSpec = 1.0) -> np
 
     For i.i.d. errors independent of the regressors, with :math:`Q = \operatorname{Cov}(x)`
     of the non-constant regressors (Huber 1973; Koenker & Bassett 1978 for quantiles).
+    With ``scale="estimated"`` the slopes' :math:`V` is the *fixed-scale*
+    :math:`s^2E\psi^2/(E\psi')^2` at the joint limit :math:`(T, s)`: the scale estimate
+    enters the influence function through :math:`E[\psi'(u)u]\,E[x]`, i.e. the intercept only.
 
     Parameters
     ----------
@@ -564,6 +567,13 @@ def slope_covariance(loss: Loss, law: Any, Q: Any, scale: ScaleSpec = 1.0) -> np
         raise ValueError("Q must be symmetric positive definite (the covariance of x)")
     Qinv = np.linalg.inv(Q)
     V = asymptotic_variance(loss, law, scale)
+    if scale == "estimated" and not math.isinf(V):
+        # Estimating the scale moves only the intercept: E[psi'(u) u x] = E[psi'(u) u] E[x],
+        # which the centred slopes do not see. Their V is the fixed-scale one, taken at the
+        # joint limit (T, s).
+        m = m_functional(loss, law, scale)
+        if np.isfinite(m.scale):
+            V = asymptotic_variance(loss, law, m.scale)
     if math.isinf(V):
         return np.where(Qinv > 0, math.inf, np.where(Qinv < 0, -math.inf, 0.0))
     return V * Qinv
