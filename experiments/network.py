@@ -14,6 +14,7 @@ finished cells are skipped on rerun), ``summary.csv``/``summary.md``, figures, `
 from __future__ import annotations
 
 import hashlib
+import re
 import sys
 import time
 import tomllib
@@ -54,6 +55,11 @@ def grad_true(X: np.ndarray) -> np.ndarray:
 def law_from(spec: dict):
     params = {k: v for k, v in spec.items() if k != "law"}
     return make(spec["law"], **params)
+
+
+def short_label(label: str) -> str:
+    """A law's label without its standardisation suffix (for panel titles)."""
+    return re.split(r", (?:median|mean)-centred", label)[0]
 
 
 def _grid(points: int) -> np.ndarray:
@@ -156,7 +162,7 @@ def plot_errors(summary: pd.DataFrame, out: Path) -> None:
             first = d[d["n"] == ns[0]][metric].min()
             plotting.reference_rate(ax, ns, first, -1.0, "n^-1 (parametric)")
             plotting.log_n_axis(ax, ns)
-            ax.set_title(f"noise: {law.split(',')[0]}")
+            ax.set_title(f"noise: {short_label(law)}")
             ax.set_ylabel(ylabel)
         axes[0].legend(fontsize=7)
         fig.suptitle(
