@@ -42,11 +42,11 @@ def map_tasks(
     backend: str = "processes",
     workers: int = 2,
     force: bool = False,
-) -> None:
+) -> int:
     """Run ``fn`` on every unfinished task, writing one Parquet file per task atomically.
 
     Uses the engine's backends and atomic store, so an interrupted study loses no finished
-    cell and a rerun skips them.
+    cell and a rerun skips them. Returns the number of cells computed (not skipped).
     """
     raw_dir.mkdir(parents=True, exist_ok=True)
     todo = [
@@ -56,6 +56,7 @@ def map_tasks(
     ]
     for _ in get_backend(backend, workers).map_unordered(_run_one, todo):
         pass
+    return len(todo)
 
 
 def read_cells(raw_dir: Path, tasks: list[dict]) -> pd.DataFrame:
@@ -71,6 +72,14 @@ def write_table(df: pd.DataFrame, stem: Path) -> None:
 
 
 def write_meta(out: Path, spec: dict, t0: float, **extra) -> None:
+    """``meta.json``: seed, spec, versions, wall time (of the run that computed the cells)."""
+    wall = round(time.time() - t0, 1)
+    compute_wall = wall
+    old = out / "meta.json"
+    if extra.get("cells_computed") == 0 and old.is_file():
+        # nothing was recomputed: keep the wall time of the run that computed the cells
+        previous = json.loads(old.read_text())
+        compute_wall = previous.get("compute_wall_time_seconds", compute_wall)
     versions = {}
     for pkg in PACKAGES:
         try:
@@ -82,7 +91,8 @@ def write_meta(out: Path, spec: dict, t0: float, **extra) -> None:
         "spec": spec,
         "versions": versions,
         "python": ".".join(map(str, __import__("sys").version_info[:3])),
-        "wall_time_seconds": round(time.time() - t0, 1),
+        "wall_time_seconds": wall,
+        "compute_wall_time_seconds": compute_wall,
         **extra,
     }
     (out / "meta.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")

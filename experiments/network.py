@@ -231,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
                 }
             )
     raw_dir = args.out / "raw"
-    map_tasks(
+    computed = map_tasks(
         run_cell, tasks, raw_dir, backend=args.backend, workers=args.workers, force=args.force
     )
     raw = read_cells(raw_dir, tasks)
@@ -239,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     write_table(summary, args.out / "summary")
     plot_errors(summary, args.out)
     plot_panel(cfg, args.out)
-    write_meta(args.out, cfg, t0, quick=args.quick)
+    write_meta(args.out, cfg, t0, quick=args.quick, cells_computed=computed)
     return 0
 
 

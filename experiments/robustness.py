@@ -241,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
                     "file": f"cell-{hashlib.sha256(key.encode()).hexdigest()[:16]}.parquet",
                 }
             )
-    map_tasks(
+    computed = map_tasks(
         run_cell,
         tasks,
         args.out / "raw",
@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     sc = sensitivity(cfg)
     write_table(sc, args.out / "sensitivity")
     plot(summary, sc, args.out)
-    write_meta(args.out, cfg, t0, quick=args.quick)
+    write_meta(args.out, cfg, t0, quick=args.quick, cells_computed=computed)
     return 0
 
 
