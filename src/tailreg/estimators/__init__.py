@@ -2,6 +2,19 @@
 
 from .bisquare import Bisquare
 from .huber import Huber
+from .mle import GaussianMLE
+from .mm import MM
 from .ols import OLS
+from .quantile import LAD, QuantileRegression
+from .student_t import StudentTMLE
 
-__all__ = ["OLS", "Bisquare", "Huber"]
+__all__ = [
+    "LAD",
+    "MM",
+    "OLS",
+    "Bisquare",
+    "GaussianMLE",
+    "Huber",
+    "QuantileRegression",
+    "StudentTMLE",
+]

@@ -130,8 +130,9 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"X must be (n, p) or (R, n, p), got shape {X.shape}")
         names = (["const"] if self.fit_intercept else []) + default_names(X.shape[-1])
         design = add_constant(X, self.fit_intercept)
-        check_design(design if design.ndim == 2 else design[0], names,
-                     min_extra_rows=self._min_extra_rows)
+        check_design(
+            design if design.ndim == 2 else design[0], names, min_extra_rows=self._min_extra_rows
+        )
         kinds = (self.default_cov_kind,) if kinds is None else tuple(kinds)
         for kind in kinds:
             if kind not in self._cov_kinds:

@@ -97,7 +97,9 @@ class OLS(BaseRegressor):
         n, k = X.shape[-2:]
         s = np.sqrt((resid**2).sum(axis=1) / (n - k))
         ctx = CovContext(X=X, resid=resid, scale=s, loss=Squared(), options=self._options())
-        se = {kind: np.sqrt(np.diagonal(covariance(kind, ctx), axis1=-2, axis2=-1)) for kind in kinds}
+        se = {
+            kind: np.sqrt(np.diagonal(covariance(kind, ctx), axis1=-2, axis2=-1)) for kind in kinds
+        }
         R = Y.shape[0]
         return ManyFits(
             beta, tuple(names), k, se, s, np.ones(R, dtype=bool), np.zeros(R, dtype=int)

@@ -3,4 +3,12 @@
 from .covariance import REGISTRY, CovContext, CovarianceKind, covariance, register
 from .results import FitResult, ManyFits
 
-__all__ = ["REGISTRY", "CovContext", "CovarianceKind", "FitResult", "ManyFits", "covariance", "register"]
+__all__ = [
+    "REGISTRY",
+    "CovContext",
+    "CovarianceKind",
+    "FitResult",
+    "ManyFits",
+    "covariance",
+    "register",
+]
