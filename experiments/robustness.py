@@ -189,6 +189,16 @@ def plot(summary: pd.DataFrame, sc: pd.DataFrame, out: Path) -> None:
             for est, de in d.groupby("estimator", sort=False):
                 plotting.band(ax, 100 * de["eps"], de[metric], de[f"{metric}_mcse"], label=est)
             ax.axvline(50, color="0.5", lw=0.8)
+            ax.annotate(
+                "50%: highest possible breakdown",
+                (50, 0.5),
+                xycoords=("data", "axes fraction"),
+                rotation=90,
+                ha="right",
+                va="center",
+                fontsize=7,
+                color="0.4",
+            )
             ax.set_xlabel("contamination fraction (%)")
             coef = "intercept" if kind == "vertical" else "slope"
             ax.set_ylabel(f"{ylabel} of the {coef} (true value 1)")
