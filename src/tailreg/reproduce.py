@@ -82,6 +82,7 @@ def build_report(out: Path, experiments: Path, studies: Sequence[str], *, quick:
     parts.append((experiments / "report" / "recommendations.md").read_text())
     if missing:
         parts.append(f"\n*Not run in this reproduction: {', '.join(missing)}.*\n")
+    out.mkdir(parents=True, exist_ok=True)
     path = out / "REPORT.md"
     path.write_text("\n".join(parts))
     return path
