@@ -439,3 +439,102 @@ def test_bad_data(rng):
 def test_sklearn_compatible(estimator, check):
     # no check is skipped: check_array_api_input skips itself when SCIPY_ARRAY_API is unset
     check(estimator)
+
+
+# -- the HiGHS dual LP and the batched solver ----------------------------------------------
+
+
+@pytest.mark.parametrize("tau", sorted(ENGEL))
+def test_highs_dual_multipliers_are_the_coefficients(engel_data, tau):
+    # -eqlin.marginals of the bounded dual LP is beta, before any polish or preconditioning
+    X, y = engel_data
+    beta, _, ok = quantile_mod._highs(design(X), y.to_numpy(), tau)
+    assert ok
+    np.testing.assert_allclose(beta, ENGEL[tau][0], rtol=1e-6)
+
+
+def many_problem(seed, R, n, p, *, stacked, discrete=False):
+    rng = np.random.default_rng(seed)
+
+    def one_design():
+        Z = rng.integers(0, 3, (n, p)).astype(float) if discrete else rng.standard_normal((n, p))
+        return Z
+
+    Z = np.stack([one_design() for _ in range(R)]) if stacked else one_design()
+    beta = rng.normal(size=p)
+    fitted = Z @ beta + 1.0
+    e = rng.integers(0, 5, (R, n)).astype(float) if discrete else rng.standard_t(1.5, (R, n))
+    return Z, fitted + e
+
+
+def test_frisch_newton_many_follows_the_single_iteration(rng):
+    from tailreg.estimators._frisch_newton_many import frisch_newton_many
+
+    Z, Y = many_problem(3, 12, 80, 2, stacked=False)
+    X = design(Z)
+    many = frisch_newton_many(X, Y, 0.35)
+    for r in range(len(Y)):
+        one = frisch_newton(X, Y[r], 0.35)
+        assert many.n_iter[r] == one.n_iter and many.converged[r] == one.converged
+        np.testing.assert_allclose(many.beta[r], one.beta, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore:nid covariance")
+@pytest.mark.parametrize("stacked", [False, True])
+@pytest.mark.parametrize(
+    ("tau", "discrete"), [(0.1, False), (0.5, False), (0.8, False), (0.5, True)]
+)
+def test_batched_fit_many_equals_single_fits(stacked, tau, discrete):
+    R, n, p = 25, 60, 2
+    Z, Y = many_problem(int(tau * 100) + stacked, R, n, p, stacked=stacked, discrete=discrete)
+    est = QuantileRegression(tau=tau)
+    many = est.fit_many(Z, Y if stacked else Y.T, kinds=["iid", "ker", "nid"])
+    assert many.converged.all() and many.coef.shape == (R, p + 1)
+    for r in range(R):
+        Zr = Z[r] if stacked else Z
+        single = QuantileRegression(tau=tau).fit(Zr, Y[r]).result_
+        X = design(Zr)
+        np.testing.assert_allclose(
+            objective(X, Y[r], many.params[r], tau), single.objective, rtol=1e-10
+        )
+        assert many.scale[r] == pytest.approx(single.scale, rel=1e-10)
+        if not discrete:  # unique vertex: the same coefficients and standard errors
+            np.testing.assert_allclose(many.params[r], single.params.to_numpy(), rtol=1e-8)
+            for kind in ("iid", "ker", "nid"):
+                np.testing.assert_allclose(many.se[kind][r], single.bse(kind).to_numpy(), rtol=1e-8)
+
+
+@pytest.mark.filterwarnings("ignore:nid covariance")
+def test_batched_fit_many_special_replications(rng):
+    # an exact fit (y in the column space), a degenerate discrete one and a regular one
+    n = 30
+    Z = rng.integers(0, 3, (n, 1)).astype(float)
+    Y = np.stack(
+        [
+            1.0 + 2.0 * Z[:, 0],
+            np.round(Z[:, 0] + rng.integers(0, 3, n)),
+            Z[:, 0] + rng.standard_t(2, n),
+        ]
+    )
+    many = LAD(n_boot=10, random_state=0).fit_many(Z, Y.T, kinds=["iid", "nid", "bootstrap"])
+    assert many.converged.all()
+    for r in range(3):
+        single = LAD().fit(Z, Y[r]).result_
+        np.testing.assert_allclose(
+            objective(design(Z), Y[r], many.params[r], 0.5),
+            single.objective,
+            rtol=1e-10,
+            atol=1e-12,
+        )
+    np.testing.assert_allclose(many.params[0], [1.0, 2.0], rtol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore:nid covariance")
+def test_batched_bootstrap_and_nid_equal_single_fits():
+    Z, Y = many_problem(11, 4, 50, 1, stacked=False)
+    est = QuantileRegression(tau=0.4, n_boot=8, random_state=5)
+    many = est.fit_many(Z, Y.T, kinds=["bootstrap", "nid"])
+    for r in range(len(Y)):
+        single = QuantileRegression(tau=0.4, n_boot=8, random_state=5).fit(Z, Y[r]).result_
+        for kind in ("bootstrap", "nid"):
+            np.testing.assert_allclose(many.se[kind][r], single.bse(kind).to_numpy(), rtol=1e-8)

@@ -3,6 +3,10 @@ r"""Quantile regression and LAD: exact solutions of the Koenker–Bassett linear
 :math:`\hat\beta(\tau) = \arg\min_\beta \sum_i \rho_\tau(y_i - x_i^\top\beta)` with the check loss
 :math:`\rho_\tau(u) = u(\tau - 1\{u<0\})` — the MLE of :math:`\beta` under asymmetric Laplace
 errors; :math:`\tau = 1/2` is least absolute deviations, the Laplace MLE.
+
+Solvers: HiGHS on the bounded dual LP (:func:`_highs`), the Frisch–Newton interior point
+(:mod:`._frisch_newton`) and, for ``fit_many``, its batched form (:mod:`._frisch_newton_many`);
+each answer is finished by an exact, certified vertex polish.
 """
 
 from __future__ import annotations
@@ -15,18 +19,18 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 from scipy.linalg import LinAlgError, solve_triangular
 from scipy.optimize import linprog
 
 from .._validation import SeedLike, check_in_range, check_positive, check_random_state
 from ..exceptions import ConvergenceWarning
 from ..inference import quantile_cov
-from ..inference.covariance import CovContext
-from ..inference.results import FitResult
+from ..inference.covariance import CovContext, covariance
+from ..inference.results import FitResult, ManyFits
 from ..losses import Check
-from ._base import BaseRegressor
+from ._base import BaseRegressor, _warn_unconverged
 from ._frisch_newton import frisch_newton, response_scale, vertex_polish
+from ._frisch_newton_many import frisch_newton_many, response_scale_many, vertex_polish_many
 
 __all__ = ["LAD", "QuantileRegression", "QuantileSolution", "solve_quantile"]
 
@@ -69,23 +73,32 @@ def _check_solver(solver: str) -> str:
 
 
 def _highs(X: np.ndarray, y: np.ndarray, tau: float) -> tuple[np.ndarray, int, bool]:
-    r"""The primal LP of Koenker & Bassett (1978) solved by HiGHS.
+    r"""The bounded dual LP of the regression quantile problem solved by HiGHS.
 
-    :math:`\min \tau 1^\top u + (1-\tau) 1^\top v` over :math:`b^+, b^-, u, v \ge 0` subject to
-    :math:`X b^+ - X b^- + u - v = y`, :math:`\beta = b^+ - b^-`. The equality matrix
-    :math:`[X, -X, I, -I]` is stored sparse: its identity blocks hold :math:`2n` of its
-    :math:`2n(k+1)` nonzeros, so a dense copy would waste :math:`O(n^2)` memory for large n.
+    :math:`\max_a y^\top a` subject to :math:`X^\top a = (1-\tau) X^\top 1`,
+    :math:`0 \le a \le 1` (Koenker 2005, sec. 6.2), passed to :func:`scipy.optimize.linprog` as
+    :math:`\min -y^\top a`. Its :math:`k` equality constraints and :math:`n` boxed variables
+    suit the dual simplex far better than the primal LP in :math:`(b^+, b^-, u, v)`, whose
+    :math:`n` equality rows cost about :math:`n` simplex iterations (18 min against 21 s at
+    :math:`n = 10^5`, :math:`k = 11`). ``linprog`` reports in ``eqlin.marginals`` the
+    derivative of its (minimised) objective with respect to :math:`b_{eq}`, the multiplier
+    :math:`\lambda` of :math:`X\lambda + z - w = -y`; the regression quantile is
+    :math:`\hat\beta = -\lambda` (LP duality; Koenker 2005, sec. 6.2).
     """
-    n, k = X.shape
-    Xs = sp.csc_array(X)
-    eye = sp.eye_array(n, format="csc")
-    A_eq = sp.hstack([Xs, -Xs, eye, -eye], format="csc")
-    cost = np.concatenate([np.zeros(2 * k), np.full(n, tau), np.full(n, 1.0 - tau)])
-    res = linprog(cost, A_eq=A_eq, b_eq=y, bounds=(0, None), method="highs", options=_HIGHS_OPTIONS)
-    if res.x is None:
-        return np.full(k, np.nan), int(getattr(res, "nit", 0)), False
-    beta = res.x[:k] - res.x[k : 2 * k]
-    return beta, int(res.nit), res.status == 0
+    k = X.shape[1]
+    res = linprog(
+        -y,
+        A_eq=X.T,
+        b_eq=(1.0 - tau) * X.sum(axis=0),
+        bounds=(0.0, 1.0),
+        method="highs",
+        options=_HIGHS_OPTIONS,
+    )
+    eqlin = getattr(res, "eqlin", None)
+    n_iter = int(getattr(res, "nit", 0) or 0)
+    if res.status != 0 or eqlin is None or eqlin.marginals is None:
+        return np.full(k, np.nan), n_iter, False
+    return -np.asarray(eqlin.marginals, dtype=float), n_iter, True
 
 
 def _solve_quantile(
@@ -151,6 +164,129 @@ def _solve_quantile(
     return QuantileSolution(beta, objective, n_iter, ok or certified, certified, solver)
 
 
+#: elements (R * n) of one batch of :func:`_solve_quantile_many`: the working arrays of the
+#: batched interior point then stay in cache (measured best near 2**16 on one core)
+_BATCH_ELEMENTS = 65536
+
+
+def _solve_quantile_many(
+    X: np.ndarray, Y: np.ndarray, tau: float, solver: str = "highs", *, unique: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    r"""R regression quantiles at once: :func:`_solve_quantile` batched (no checks).
+
+    Parameters
+    ----------
+    X : ndarray (n, k) shared, or (R, n, k)
+    Y : ndarray (R, n)
+    tau : float
+    solver : str
+        The single-problem solver used for the problems the batch cannot certify.
+    unique : bool
+        Also hand to ``solver`` the problems whose certified vertex may not be the unique
+        optimum (a dual value on its bound), so that even then the single-fit choice among
+        the optimal vertices is returned.
+
+    Returns
+    -------
+    beta : ndarray (R, k)
+    objective : ndarray (R,)
+    n_iter : ndarray of int (R,)
+    converged, certified : ndarray of bool (R,)
+
+    Notes
+    -----
+    The same preconditioning as :func:`_solve_quantile` (QR of each design, OLS residuals
+    over their :func:`~tailreg.estimators._frisch_newton.response_scale`), then
+    :func:`~tailreg.estimators._frisch_newton_many.frisch_newton_many` and
+    :func:`~tailreg.estimators._frisch_newton_many.vertex_polish_many`; a certified basis
+    :math:`h` is re-solved in the original units, :math:`\hat\beta = X_h^{-1}y_h`. Every
+    problem that the batch does not certify (degenerate vertex, ties, an interior point that
+    stopped early, y in the column space of X) is handed whole to :func:`_solve_quantile` with
+    ``solver``, so each returned solution is the one a single fit gives or an equally certified
+    optimal vertex — the objective is exact in either case.
+    """
+    R, n = Y.shape
+    k = X.shape[-1]
+    step = max(1, _BATCH_ELEMENTS // max(n, 1))
+    out = [
+        np.empty((R, k)),
+        np.empty(R),
+        np.zeros(R, dtype=int),
+        np.zeros(R, bool),
+        np.zeros(R, bool),
+    ]
+    # a shared design is factorised once for all batches
+    q = np.linalg.qr(X)[0] if X.ndim == 2 else None
+    for lo in range(0, R, step):
+        sl = slice(lo, min(R, lo + step))
+        Xb = X if X.ndim == 2 else X[sl]
+        parts = _solve_batch(Xb, Y[sl], tau, solver, q, unique)
+        for o, v in zip(out, parts, strict=True):
+            o[sl] = v
+    return tuple(out)
+
+
+def _solve_batch(X, Y, tau, solver, q=None, unique=False):
+    """One batch of :func:`_solve_quantile_many` (``q``: the shared design's Q factor)."""
+    check = Check(tau)
+    R, n = Y.shape
+    k = X.shape[-1]
+    shared = X.ndim == 2
+    if q is None:
+        q = np.linalg.qr(X)[0]
+    root_n = np.sqrt(n)
+    if shared:
+        g_ols = Y @ q
+        e = Y - g_ols @ q.T
+    else:
+        g_ols = (Y[:, None, :] @ q)[:, 0, :]
+        e = Y - (q @ g_ols[:, :, None])[:, :, 0]
+    m = response_scale_many(e)
+    fine = m > 0.0
+    m_safe = np.where(fine, m, 1.0)
+    qs = q * root_n
+    ys = e / m_safe[:, None]
+    noise = np.abs(Y) / m_safe[:, None]
+    certified = np.zeros(R, dtype=bool)
+    is_unique = np.zeros(R, dtype=bool)
+    basis = np.zeros((R, k), dtype=int)
+
+    def polish(rows: np.ndarray, gamma: np.ndarray) -> np.ndarray:
+        Xr = qs if shared else qs[rows]
+        _, cert, bas, uniq = vertex_polish_many(Xr, ys[rows], tau, gamma, noise=noise[rows])
+        certified[rows], basis[rows], is_unique[rows] = cert, bas, uniq
+        return cert & (uniq | (not unique))
+
+    # the polish is tried once the duality gap is small; certified problems stop iterating
+    fn = frisch_newton_many(qs, ys, tau, certify=polish)
+    rest = np.flatnonzero(~certified)
+    if rest.size:
+        polish(rest, fn.beta[rest])
+    certified &= fine
+    if unique:
+        certified &= is_unique
+    beta = np.full((R, k), np.nan)
+    if certified.any():
+        idx = np.flatnonzero(certified)
+        bas = basis[idx]
+        Xh = X[bas] if shared else np.take_along_axis(X[idx], bas[:, :, None], axis=1)
+        yh = np.take_along_axis(Y[idx], bas, axis=1)
+        try:
+            beta[idx] = np.linalg.solve(Xh, yh[:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:
+            certified[:] = False
+    certified &= np.all(np.isfinite(beta), axis=1)
+    n_iter = fn.n_iter.copy()
+    converged = certified.copy()
+    for i in np.flatnonzero(~certified):
+        sol = _solve_quantile(X if shared else X[i], Y[i], tau, solver)
+        beta[i], n_iter[i] = sol.beta, sol.n_iter
+        converged[i], certified[i] = sol.converged, sol.certified
+    fitted = beta @ X.T if shared else (X @ beta[:, :, None])[:, :, 0]
+    objective = check.rho(Y - fitted).sum(axis=1)
+    return beta, objective, n_iter, converged, certified
+
+
 def solve_quantile(
     X: np.ndarray, y: np.ndarray, tau: float = 0.5, solver: str = "highs"
 ) -> np.ndarray:
@@ -163,8 +299,9 @@ def solve_quantile(
     y : ndarray (n,)
     tau : float in (0, 1)
     solver : {"highs", "interior-point"}
-        ``"highs"``: the primal LP through :func:`scipy.optimize.linprog`; ``"interior-point"``:
-        the Frisch–Newton method (Portnoy & Koenker 1997), much faster for large n.
+        ``"highs"``: the bounded dual LP through :func:`scipy.optimize.linprog` (dual simplex),
+        :math:`\hat\beta` from its equality multipliers; ``"interior-point"``: the
+        Frisch–Newton method (Portnoy & Koenker 1997), faster for large n.
 
     Returns
     -------
@@ -187,6 +324,11 @@ def solve_quantile(
 def _refit(X: np.ndarray, y: np.ndarray, tau: float, solver: str) -> np.ndarray:
     """Refit used by the nid/iid/bootstrap kinds (module level so results pickle)."""
     return _solve_quantile(X, y, tau, solver).beta
+
+
+def _refit_many(X: np.ndarray, Y: np.ndarray, tau: float, solver: str) -> np.ndarray:
+    """Batched refit of the iid/nid kinds: the single fits' solutions even when not unique."""
+    return _solve_quantile_many(X, Y, tau, solver, unique=True)[0]
 
 
 class QuantileRegression(BaseRegressor):
@@ -226,6 +368,12 @@ class QuantileRegression(BaseRegressor):
     (Powell 1991) sandwiches :math:`\tau(1-\tau) (X^\top F X)^{-1} X^\top X (X^\top F X)^{-1}`;
     ``bootstrap`` (xy-pairs). Inference uses the t distribution with :math:`n-k` degrees of
     freedom, as ``summary.rq``.
+
+    ``fit_many`` solves all replications together with the batched Frisch–Newton method
+    (:func:`~tailreg.estimators._frisch_newton_many.frisch_newton_many`) and a batched exact
+    vertex polish, whichever ``solver`` is set; replications it cannot certify (degenerate
+    vertices, ties) are refitted by ``solver`` one at a time. Objectives are exact either way;
+    coefficients equal those of ``fit`` whenever the optimum is unique.
     """
 
     _cov_kinds = ("iid", "nid", "ker", "bootstrap")
@@ -284,20 +432,7 @@ class QuantileRegression(BaseRegressor):
         # draw the bootstrap seed now: a result's bootstrap covariance is then fixed, and an
         # int random_state gives the same draws on every fit
         seed = np.random.SeedSequence(check_random_state(self.random_state).integers(2**63, size=2))
-        ctx = CovContext(
-            X=X,
-            resid=resid,
-            scale=sigma,
-            loss=loss,
-            options={
-                "tau": tau,
-                "y": y,
-                "refit": partial(_refit, solver=self.solver),
-                "bandwidth": self.bandwidth,
-                "n_boot": int(self.n_boot),
-                "seed": seed,
-            },
-        )
+        ctx = self._cov_context(X, y, resid, sigma, tau, seed)
         return FitResult(
             params=pd.Series(sol.beta, index=names, name="coef"),
             cov_context=ctx,
@@ -315,6 +450,84 @@ class QuantileRegression(BaseRegressor):
             loglik=loglik,
             k_params=k + 1,
             extra={"tau": tau, "solver": self.solver, "certified": sol.certified},
+        )
+
+    def _fit_many(self, X, Y, names, kinds):
+        """Batched fits (:func:`_solve_quantile_many`); ``iid``, ``nid``, ``ker`` vectorised.
+
+        Both solvers share the batched interior point here, since every returned vertex is
+        certified optimal or comes from the single-problem ``solver`` itself. ``bootstrap``
+        is computed one replication at a time, exactly as ``fit`` does; a kind that fails for
+        a replication gives NaN there (as the base-class loop).
+        """
+        tau = float(self._tau)
+        R, n = Y.shape
+        k = X.shape[-1]
+        beta, obj, n_iter, converged, _ = _solve_quantile_many(X, Y, tau, self.solver)
+        resid = Y - (beta @ X.T if X.ndim == 2 else (X @ beta[:, :, None])[:, :, 0])
+        scale = obj / n
+        se: dict[str, np.ndarray] = {}
+        for kind in kinds:
+            if kind in ("iid", "nid"):
+                # unique=True: where the refits' optimum is not unique (often for the
+                # sparsity's median regression on few points), the single fit's choice
+                refit_many = partial(_refit_many, solver=self.solver)
+                h = quantile_cov.BANDWIDTHS[self.bandwidth](tau, n)
+                if kind == "iid":
+                    se[kind] = quantile_cov.iid_se_many(X, resid, tau, h, refit_many)
+                else:
+                    se[kind] = quantile_cov.nid_se_many(X, Y, tau, h, refit_many)
+                continue
+            if kind == "ker":  # vectorised over the replications by the kind itself
+                try:
+                    ctx = self._cov_context(X, Y, resid, scale, tau, None)
+                    se[kind] = np.sqrt(np.diagonal(covariance(kind, ctx), axis1=-2, axis2=-1))
+                    continue
+                except (ValueError, np.linalg.LinAlgError):
+                    pass  # e.g. tau +/- h outside (0, 1): NaN, or one failed fit: loop below
+            se[kind] = np.full((R, k), np.nan)
+            seeds = None
+            if kind == "bootstrap":
+                seeds = [
+                    np.random.SeedSequence(
+                        check_random_state(self.random_state).integers(2**63, size=2)
+                    )
+                    for _ in range(R)
+                ]
+            for i in range(R):
+                if not np.all(np.isfinite(beta[i])):
+                    continue
+                ctx = self._cov_context(
+                    X if X.ndim == 2 else X[i],
+                    Y[i],
+                    resid[i],
+                    scale[i],
+                    tau,
+                    None if seeds is None else seeds[i],
+                )
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", ConvergenceWarning)
+                        se[kind][i] = np.sqrt(np.diag(covariance(kind, ctx)))
+                except (ValueError, np.linalg.LinAlgError):
+                    pass
+        _warn_unconverged(type(self).__name__, converged)
+        return ManyFits(beta, tuple(names), k, se, scale, converged, n_iter)
+
+    def _cov_context(self, X, y, resid, sigma, tau, seed) -> CovContext:
+        return CovContext(
+            X=X,
+            resid=resid,
+            scale=sigma,
+            loss=Check(tau),
+            options={
+                "tau": tau,
+                "y": y,
+                "refit": partial(_refit, solver=self.solver),
+                "bandwidth": self.bandwidth,
+                "n_boot": int(self.n_boot),
+                "seed": seed,
+            },
         )
 
 

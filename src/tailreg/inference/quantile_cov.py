@@ -19,7 +19,7 @@ estimate :math:`s` or :math:`f_i`:
 The context's ``options`` carry ``tau``, ``y``, ``refit`` (a callable ``(X, y, tau) -> beta``,
 so this module needs no estimator), ``bandwidth`` (``"hs"`` or ``"bofinger"``), ``n_boot`` and
 ``seed`` (a ``SeedSequence``). Contexts with leading replication axes are handled one fit at a
-time.
+time, except by ``ker``, which is vectorised over them.
 """
 
 from __future__ import annotations
@@ -33,7 +33,14 @@ from scipy import stats
 
 from .covariance import CovarianceKind, CovContext, register, xtx_inv
 
-__all__ = ["BANDWIDTHS", "bofinger", "hall_sheather", "sparsity_iid"]
+__all__ = [
+    "BANDWIDTHS",
+    "bofinger",
+    "hall_sheather",
+    "iid_se_many",
+    "nid_se_many",
+    "sparsity_iid",
+]
 
 #: ``summary.rq``'s zero-residual threshold and guard, ``.Machine$double.eps^(1/2)``
 _EPS = float(np.sqrt(np.finfo(float).eps))
@@ -123,6 +130,98 @@ def sparsity_iid(
     return float(refit(design, ordered, 0.5)[1])
 
 
+RefitMany = Callable[[np.ndarray, np.ndarray, float], np.ndarray]
+
+
+def iid_se_many(
+    X: np.ndarray, resid: np.ndarray, tau: float, h: float, refit_many: RefitMany
+) -> np.ndarray:
+    """``iid`` standard errors of R fits at once (:class:`QuantileIID` batched).
+
+    Parameters
+    ----------
+    X : ndarray (n, k) or (R, n, k)
+    resid : ndarray (R, n)
+    tau, h : quantile and bandwidth (probability units)
+    refit_many : callable
+        Batched regression-quantile solver ``(X, Y, tau) -> beta (R, k)`` for a shared X.
+
+    Returns
+    -------
+    ndarray (R, k)
+        NaN where :func:`sparsity_iid` would raise (too few residuals) or the fit failed.
+
+    Notes
+    -----
+    :func:`sparsity_iid` on every row: its median regressions share their design within the
+    rows with the same number of zero residuals, so they are solved by ``refit_many`` in
+    groups; only the :math:`m + p_z + 1` smallest residuals are sorted.
+    """
+    R, n = resid.shape
+    k = X.shape[-1]
+    size = np.abs(resid)
+    pz = np.sum(size < _EPS, axis=1)
+    m = max(k + 1, int(np.ceil(n * h)))
+    # partition, then a stable sort of the candidates taken in index order: the order of the
+    # single fit's stable argsort, ties included
+    top = min(n, m + int(pz.max()) + 1)
+    cand = np.sort(np.argpartition(size, top - 1, axis=1)[:, :top], axis=1)
+    order = np.take_along_axis(
+        cand, np.argsort(np.take_along_axis(size, cand, 1), axis=1, kind="stable"), 1
+    )
+    by_size = np.take_along_axis(resid, order, 1)
+    sparsity = np.full(R, np.nan)
+    finite = np.all(np.isfinite(resid), axis=1)
+    for z in np.unique(pz):
+        rows = np.flatnonzero((pz == z) & finite)
+        ranks = np.arange(z + 1, m + z + 2)
+        if rows.size == 0 or ranks[-1] > n:
+            continue
+        ordered = np.sort(by_size[np.ix_(rows, ranks - 1)], axis=1)
+        design = np.column_stack([np.ones(ranks.size), ranks / (n - k)])
+        sparsity[rows] = refit_many(design, ordered, 0.5)[:, 1]
+    diag = np.diagonal(xtx_inv(X), axis1=-2, axis2=-1)
+    return np.sqrt(sparsity[:, None] ** 2 * tau * (1.0 - tau) * diag)
+
+
+def nid_se_many(
+    X: np.ndarray, Y: np.ndarray, tau: float, h: float, refit_many: RefitMany
+) -> np.ndarray:
+    r"""``nid`` standard errors of R fits at once (:class:`QuantileNID` batched).
+
+    Parameters as :func:`iid_se_many`, with the responses ``Y`` (R, n) instead of residuals
+    (``refit_many`` must accept the shared or stacked ``X``). NaN where the single kind
+    raises (:math:`\tau \pm h` outside (0, 1)) or a density is not finite; one
+    ``RuntimeWarning`` counts the non-positive differences of all fits.
+    """
+    R = Y.shape[0]
+    k = X.shape[-1]
+    out = np.full((R, k), np.nan)
+    if tau + h > 1.0 or tau - h < 0.0:
+        return out
+    diff = refit_many(X, Y, tau + h) - refit_many(X, Y, tau - h)
+    dyhat = diff @ X.T if X.ndim == 2 else (X @ diff[:, :, None])[:, :, 0]
+    bad = int(np.sum(dyhat <= 0))
+    if bad:
+        warnings.warn(
+            f"nid covariance: {bad} non-positive fis in {R} fits", RuntimeWarning, stacklevel=4
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.maximum(0.0, 2.0 * h / (dyhat - _EPS))
+    ok = np.all(np.isfinite(f), axis=1)
+    if not ok.any():
+        return out
+    Xo = X if X.ndim == 2 else X[ok]
+    try:
+        bread = xtx_inv(np.sqrt(f[ok])[:, :, None] * Xo)
+    except np.linalg.LinAlgError:
+        return out
+    meat = tau * (1.0 - tau) * (np.swapaxes(Xo, -1, -2) @ Xo)
+    cov = bread @ meat @ np.swapaxes(bread, -1, -2)
+    out[ok] = np.sqrt(np.diagonal(cov, axis1=-2, axis2=-1))
+    return out
+
+
 def _one_fit_at_a_time(compute: Callable[[CovContext], np.ndarray], ctx: CovContext) -> np.ndarray:
     """Apply a single-fit ``compute`` over the leading replication axes of ``ctx``."""
     if ctx.resid.ndim == 1:
@@ -181,11 +280,11 @@ class _QuantileSandwich(_QuantileKind):
 
     def bread(self, ctx):
         f = self.density(ctx)
-        return xtx_inv(np.sqrt(f)[:, None] * ctx.X)
+        return xtx_inv(np.sqrt(f)[..., None] * ctx.X)
 
     def meat(self, ctx):
         tau = ctx.options["tau"]
-        return tau * (1.0 - tau) * (ctx.X.T @ ctx.X)
+        return tau * (1.0 - tau) * (np.swapaxes(ctx.X, -1, -2) @ ctx.X)
 
 
 @register
@@ -224,13 +323,17 @@ class QuantileKernel(_QuantileSandwich):
     name = "ker"
     description = "Powell kernel sandwich"
 
+    def compute(self, ctx):
+        # vectorised over leading replication axes (no refits), unlike the other kinds
+        return CovarianceKind.compute(self, ctx)
+
     def density(self, ctx):
         tau = ctx.options["tau"]
         h = self._probability_bandwidth(ctx)
         r = ctx.resid
-        q25, q75 = np.quantile(r, [0.25, 0.75])
-        spread = min(float(np.std(r, ddof=1)), (q75 - q25) / 1.34)
-        hn = (stats.norm.ppf(tau + h) - stats.norm.ppf(tau - h)) * spread
+        q25, q75 = np.quantile(r, [0.25, 0.75], axis=-1)
+        spread = np.minimum(np.std(r, ddof=1, axis=-1), (q75 - q25) / 1.34)
+        hn = ((stats.norm.ppf(tau + h) - stats.norm.ppf(tau - h)) * spread)[..., None]
         return stats.norm.pdf(r / hn) / hn
 
 

@@ -43,6 +43,10 @@ from .spec import Cell, ErrorSpec, EstimatorSpec
 __all__ = ["cell_targets", "is_symmetric"]
 
 
+#: estimators whose location functional needs no common residual scale (mean, quantiles)
+_SCALE_FREE = frozenset({"ols", "gaussian_mle", "lad", "quantile"})
+
+
 def is_symmetric(spec: ErrorSpec) -> bool:
     """True when the (innovation) law is symmetric about its centre."""
     p = dict(spec.params)
@@ -165,16 +169,36 @@ def cell_targets(
         het = dict(spec.heteroscedastic)
         j = int(het.get("column", 0))
         nonneg = design.x == "lognormal" or (design.x == "uniform" and design.x_options["low"] >= 0)
+        a, b = het.get("a", 1.0), het.get("b", 1.0)
+        linear = het.get("scale_fn", "linear") == "linear" and nonneg
         if T == 0.0:
             pseudo[0] = design.intercept
-        elif het.get("scale_fn", "linear") == "linear" and nonneg:
-            # sigma(x) = a + b x for x >= 0: the estimator's T-line is b0 + aT + (beta_j + bT) x_j
-            pseudo[0] = design.intercept + het.get("a", 1.0) * T
-            pseudo[1 + j] = design.beta[j] + het.get("b", 1.0) * T
-        else:  # the conditional T-line is not linear in x: no pseudo-true value
+        elif linear and est.name in _SCALE_FREE:
+            # sigma(x) = a + b x for x >= 0: the mean and the quantiles scale point by point,
+            # so the estimator's T-line is b0 + aT + (beta_j + bT) x_j
+            pseudo[0] = design.intercept + a * T
+            pseudo[1 + j] = design.beta[j] + b * T
+        else:
+            # Huber, bisquare, MM, t: one common residual scale, so the limit is not the
+            # T-line (it solves the population estimating equations); no closed form here
             pseudo[1:n_coef] = np.nan
+        if "sigma2" in param_names and linear:
+            try:
+                # Var(e) = Var(u) E[(a + b x_j)^2] for errors independent of u
+                m1, m2 = mu[j], sigma[j, j] + mu[j] ** 2
+                true[param_names.index("sigma2")] = pseudo[param_names.index("sigma2")] = float(
+                    law.var()
+                ) * (a * a + 2 * a * b * m1 + b * b * m2)
+            except Exception:
+                pass
     else:
         phi = float(spec.ar1)
         if est.name in ("ols", "gaussian_mle") or is_symmetric(spec):
             pseudo[0] = design.intercept + T / (1.0 - phi)
+        if "sigma2" in param_names:
+            try:  # stationary AR(1) variance
+                v = float(law.var()) / (1.0 - phi * phi)
+                true[param_names.index("sigma2")] = pseudo[param_names.index("sigma2")] = v
+            except Exception:
+                pass
     return {"true_value": true, "pseudo_true": pseudo, "avar": avar, "crlb": crlb}

@@ -1,0 +1,409 @@
+r"""Batched Frisch–Newton and vertex polish: R regression-quantile problems at once.
+
+The same algorithms as :func:`~tailreg.estimators._frisch_newton.frisch_newton` and
+:func:`~tailreg.estimators._frisch_newton.vertex_polish`, written on stacked arrays so that a
+Monte Carlo block of R fits costs a few dozen numpy calls per iteration instead of R Python
+solver runs. The design is shared, ``X`` (n, k), or one per problem, ``X`` (R, n, k); ``Y`` is
+(R, n). Problems that reach the stopping rule leave the working set (active-set masking), so
+the slowest replication does not make the others iterate.
+
+Per iteration the k×k normal matrices :math:`X^\top D_r X` are formed from the
+:math:`k(k+1)/2` column products :math:`x_{ij} x_{il}` (one matrix product for a shared
+design) and inverted through a batched Cholesky factor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._frisch_newton import _INIT_EPS
+
+__all__ = [
+    "FrischNewtonManyResult",
+    "frisch_newton_many",
+    "response_scale_many",
+    "vertex_polish_many",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class FrischNewtonManyResult:
+    """Outcome of :func:`frisch_newton_many`: the fields of ``FrischNewtonResult``, stacked.
+
+    Attributes
+    ----------
+    beta : ndarray (R, k)
+    n_iter : ndarray of int (R,)
+    converged : ndarray of bool (R,)
+    gap : ndarray (R,)
+    """
+
+    beta: np.ndarray
+    n_iter: np.ndarray
+    converged: np.ndarray
+    gap: np.ndarray
+
+
+def response_scale_many(Y: np.ndarray) -> np.ndarray:
+    """Row-wise :func:`~tailreg.estimators._frisch_newton.response_scale` of ``Y`` (R, n)."""
+    dev = np.abs(Y - np.median(Y, axis=1, keepdims=True))
+    out = np.median(dev, axis=1)
+    for alt in (np.mean(dev, axis=1), np.max(np.abs(Y), axis=1)):
+        out = np.where(out > 0.0, out, alt)
+    return out
+
+
+def _primal_step(a: np.ndarray, s: np.ndarray, da: np.ndarray, step: float) -> np.ndarray:
+    """Row-wise ``min(step * alpha_max, 1)`` keeping ``a + alpha da``, ``s - alpha da >= 0``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # a zero slack gives +-inf (no step) or nan (no constraint), which fmin/fmax skip
+        t = np.fmax(-np.fmin.reduce(da / a, axis=1), np.fmax.reduce(da / s, axis=1))
+    return _step_length(t, step)
+
+
+def _dual_step(z, w, dz, dw, step: float) -> np.ndarray:
+    """As :func:`_primal_step` for ``z + alpha dz >= 0``, ``w + alpha dw >= 0``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = -np.fmin(np.fmin.reduce(dz / z, axis=1), np.fmin.reduce(dw / w, axis=1))
+    return _step_length(t, step)
+
+
+def _step_length(t: np.ndarray, step: float) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return np.minimum(step * np.where(t > 0.0, 1.0 / t, np.inf), 1.0)
+
+
+class _Design:
+    """Shared (n, k) or stacked (R, n, k) design with the products the iteration needs.
+
+    A stacked design is kept transposed, (R, k, n), and the column products as (R, q, n): the
+    batched products then run along contiguous rows (about 1.5-2x faster than on (R, n, k)).
+    """
+
+    def __init__(self, X: np.ndarray) -> None:
+        self.X = X
+        self.shared = X.ndim == 2
+        k = X.shape[-1]
+        self.iu = np.triu_indices(k)
+        if self.shared:
+            self.pairs = X[:, self.iu[0]] * X[:, self.iu[1]]
+            self.XT = np.ascontiguousarray(X.T)
+        else:
+            self.XT = np.ascontiguousarray(np.swapaxes(X, 1, 2))
+            self.pairs = self.XT[:, self.iu[0], :] * self.XT[:, self.iu[1], :]
+
+    def take(self, keep: np.ndarray) -> _Design:
+        if self.shared:
+            return self
+        out = object.__new__(_Design)
+        out.X, out.shared, out.iu = self.X[keep], False, self.iu
+        out.XT, out.pairs = self.XT[keep], self.pairs[keep]
+        return out
+
+    def colsum(self) -> np.ndarray:
+        r""":math:`X_r^\top 1` (k,) or (R, k)."""
+        return self.X.sum(axis=0) if self.shared else self.XT.sum(axis=2)
+
+    def dot(self, v: np.ndarray) -> np.ndarray:
+        """:math:`X_r v_r` for v (R, k) -> (R, n)."""
+        if self.shared:
+            return v @ self.XT
+        return (v[:, None, :] @ self.XT)[:, 0, :]
+
+    def tdot(self, u: np.ndarray) -> np.ndarray:
+        r""":math:`X_r^\top u_r` for u (R, n) -> (R, k)."""
+        if self.shared:
+            return u @ self.X
+        return np.vecdot(self.XT, u[:, None, :])
+
+    def gram(self, d: np.ndarray) -> np.ndarray:
+        r""":math:`X_r^\top D_r X_r` (R, k, k) for weights d (R, n)."""
+        flat = d @ self.pairs if self.shared else np.vecdot(self.pairs, d[:, None, :])
+        k = self.X.shape[-1]
+        G = np.empty((d.shape[0], k, k))
+        G[:, self.iu[0], self.iu[1]] = flat
+        G[:, self.iu[1], self.iu[0]] = flat
+        return G
+
+
+def _inverse_pd(G: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverses of the positive definite G (R, k, k) through Cholesky; also an ok mask (R,).
+
+    ``np.linalg.cholesky`` raises for the whole stack if one matrix is not positive definite
+    (D degenerates at the end of some problems): the stack is then screened by its smallest
+    eigenvalues and factorised again without the failures (one at a time only as a last
+    resort).
+    """
+    R, k, _ = G.shape
+    ok = np.ones(R, dtype=bool)
+    try:
+        L = np.linalg.cholesky(G)
+    except np.linalg.LinAlgError:
+        with np.errstate(invalid="ignore"):
+            finite = np.all(np.isfinite(G), axis=(1, 2))
+            low = np.full(R, -1.0)
+            eig = np.linalg.eigvalsh(G[finite])
+            # a Cholesky factorisation fails at about eps * k * cond: screen with a margin
+            low[finite] = eig[:, 0] - 64.0 * k * np.finfo(float).eps * eig[:, -1]
+        ok = low > 0.0
+        L = np.broadcast_to(np.eye(k), G.shape).copy()
+        try:
+            L[ok] = np.linalg.cholesky(G[ok])
+        except np.linalg.LinAlgError:
+            for i in np.flatnonzero(ok):
+                try:
+                    L[i] = np.linalg.cholesky(G[i])
+                except np.linalg.LinAlgError:
+                    ok[i] = False
+                    L[i] = np.eye(k)
+    Linv = np.linalg.inv(L)
+    return np.swapaxes(Linv, 1, 2) @ Linv, ok & np.all(np.isfinite(Linv), axis=(1, 2))
+
+
+def frisch_newton_many(
+    X: np.ndarray,
+    Y: np.ndarray,
+    tau: float = 0.5,
+    *,
+    tol: float = 1e-11,
+    max_iter: int = 100,
+    step: float = 0.99995,
+    certify: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    certify_gap: float = 1e-5,
+) -> FrischNewtonManyResult:
+    r"""R regression quantiles by the batched Frisch–Newton interior point method (no checks).
+
+    Parameters
+    ----------
+    X : ndarray (n, k) shared, or (R, n, k)
+        Full-rank designs.
+    Y : ndarray (R, n)
+    tau, tol, max_iter, step
+        As :func:`~tailreg.estimators._frisch_newton.frisch_newton`, applied to each problem.
+    certify : callable, optional
+        ``certify(rows, beta) -> mask``: called once per problem, when its relative gap first
+        falls below ``certify_gap``, with the problems' indices and current coefficients; the
+        problems it returns True for stop there as converged (an exact vertex polish that
+        certifies optimality makes the last few iterations useless).
+    certify_gap : float
+
+    Returns
+    -------
+    FrischNewtonManyResult
+
+    Notes
+    -----
+    Each problem follows exactly the iteration of
+    :func:`~tailreg.estimators._frisch_newton.frisch_newton` (Lustig, Marsten & Shanno 1992 with
+    Mehrotra's predictor–corrector; Portnoy & Koenker 1997; Koenker 2005, sec. 6.2), with its own
+    step lengths, barrier parameter and stopping test. The corrector is computed for the whole
+    working set and kept only where the affine step was infeasible, as in the single solver.
+    A problem whose normal matrix stops being positive definite leaves with
+    ``converged=False`` and its current point (the polish takes over, as in the single solver).
+    """
+    R, n = Y.shape
+    k = X.shape[-1]
+    beta = np.full((R, k), np.nan)
+    n_iter = np.zeros(R, dtype=int)
+    converged = np.zeros(R, dtype=bool)
+    gap_out = np.full(R, np.inf)
+
+    y_scale = response_scale_many(Y)
+    flat = y_scale == 0.0
+    beta[flat], converged[flat], gap_out[flat] = 0.0, True, 0.0
+    act = np.flatnonzero(~flat)
+    if act.size == 0:
+        return FrischNewtonManyResult(beta, n_iter, converged, gap_out)
+    scale = y_scale[act]
+    des = _Design(X if X.ndim == 2 else X[act])
+    c = -Y[act] / scale[:, None]
+    m = act.size
+    b = (1.0 - tau) * (np.tile(des.colsum(), (m, 1)) if des.shared else des.colsum())
+    a = np.full((m, n), 1.0 - tau)
+    s = np.full((m, n), tau)
+    G0inv, ok = _inverse_pd(des.gram(np.ones((m, n))))
+    lam = (G0inv @ des.tdot(c)[:, :, None])[:, :, 0]
+    r = c - des.dot(lam)
+    z = np.maximum(r, 0.0)
+    w = np.maximum(-r, 0.0)
+    exact = np.abs(r) < _INIT_EPS
+    z[exact] += _INIT_EPS
+    w[exact] += _INIT_EPS
+    c_sum = c.sum(axis=1)
+    gap = np.einsum("rn,rn->r", a, z) + np.einsum("rn,rn->r", s, w)
+    it = 0
+    failed = ~ok
+    tried = np.zeros(m, dtype=bool)
+
+    while True:
+        objective = -np.einsum("rn,rn->r", c, a) + (1.0 - tau) * c_sum
+        rel = np.maximum(1.0, np.abs(objective))
+        done = gap <= tol * rel
+        if certify is not None:
+            ask = ~tried & ~done & ~failed & (gap <= certify_gap * rel)
+            if ask.any():
+                tried |= ask
+                where = np.flatnonzero(ask)
+                done[where[certify(act[where], -lam[where] * scale[where, None])]] = True
+        leave = done | failed | (it >= max_iter)
+        if leave.any():
+            idx = act[leave]
+            beta[idx] = -lam[leave] * scale[leave, None]
+            n_iter[idx] = it
+            converged[idx] = done[leave]
+            gap_out[idx] = gap[leave] * scale[leave]
+            keep = ~leave
+            if not keep.any():
+                break
+            act, scale, c, b, a, s, lam, z, w, c_sum, gap, tried = (
+                v[keep] for v in (act, scale, c, b, a, s, lam, z, w, c_sum, gap, tried)
+            )
+            des = des.take(keep)
+        it += 1
+        # the single solver's formulas, rearranged to reuse z/a, w/s and (mu - .)/a, /s;
+        # s-steps use ds = -da
+        za = z / a
+        ws = w / s
+        d = 1.0 / (za + ws)
+        zw = z - w
+        rhs = b - des.tdot(a - d * zw)
+        Ginv, ok = _inverse_pd(des.gram(d))
+        dlam = (Ginv @ rhs[:, :, None])[:, :, 0]
+        da = d * (des.dot(dlam) - zw)
+        dz = -z - za * da
+        dw = ws * da - w
+        ap = _primal_step(a, s, da, step)
+        ad = _dual_step(z, w, dz, dw, step)
+        need = np.minimum(ap, ad) < 1.0
+        if need.any():
+            mu = np.einsum("rn,rn->r", a, z) + np.einsum("rn,rn->r", s, w)
+            apc, adc = ap[:, None], ad[:, None]
+            pa = apc * da
+            g = np.einsum("rn,rn->r", a + pa, z + adc * dz) + np.einsum(
+                "rn,rn->r", s - pa, w + adc * dw
+            )
+            mu = (mu * (g / mu) ** 3 / (2.0 * n))[:, None]
+            dadz = da * dz
+            dsdw = -da * dw
+            q_a = (mu - dadz) / a
+            q_s = (mu - dsdw) / s
+            dr = d * (q_s - q_a)
+            dlam2 = (Ginv @ (rhs + des.tdot(dr))[:, :, None])[:, :, 0]
+            da2 = d * (des.dot(dlam2) - zw) - dr
+            dz2 = q_a - z - za * da2
+            dw2 = q_s - w + ws * da2
+            ap2 = _primal_step(a, s, da2, step)
+            ad2 = _dual_step(z, w, dz2, dw2, step)
+            if need.all():
+                dlam, da, dz, dw, ap, ad = dlam2, da2, dz2, dw2, ap2, ad2
+            else:
+                nc = need[:, None]
+                dlam = np.where(nc, dlam2, dlam)
+                da, dz, dw = np.where(nc, da2, da), np.where(nc, dz2, dz), np.where(nc, dw2, dw)
+                ap, ad = np.where(need, ap2, ap), np.where(need, ad2, ad)
+        failed = ~ok
+        if failed.any():
+            # a failed factorisation keeps the current point and leaves at the next test
+            ap, ad = np.where(failed, 0.0, ap), np.where(failed, 0.0, ad)
+            fc = failed[:, None]
+            dlam, da, dz, dw = (np.where(fc, 0.0, v) for v in (dlam, da, dz, dw))
+        ap, ad = ap[:, None], ad[:, None]
+        da *= ap
+        a += da
+        s -= da
+        lam += ad * dlam
+        dz *= ad
+        z += dz
+        dw *= ad
+        w += dw
+        gap = np.einsum("rn,rn->r", a, z) + np.einsum("rn,rn->r", s, w)
+    return FrischNewtonManyResult(beta, n_iter, converged, gap_out)
+
+
+def vertex_polish_many(
+    X: np.ndarray,
+    Y: np.ndarray,
+    tau: float,
+    beta: np.ndarray,
+    *,
+    tol: float = 1e-9,
+    noise: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    r"""Batched :func:`~tailreg.estimators._frisch_newton.vertex_polish`, non-degenerate case.
+
+    Parameters
+    ----------
+    X : ndarray (n, k) or (R, n, k)
+    Y : ndarray (R, n)
+    tau, tol : as ``vertex_polish``.
+    beta : ndarray (R, k)
+        Approximate minimisers.
+    noise : ndarray (R, n), optional
+        As ``vertex_polish``.
+
+    Returns
+    -------
+    beta_vertex : ndarray (R, k)
+        :math:`X_h^{-1}y_h` for the k observations with the smallest :math:`|r_i|` (NaN where
+        that basis is singular).
+    certified : ndarray of bool (R,)
+        The dual :math:`d_{\bar h} = \tau - 1\{r_i < 0\}`, :math:`X_h^\top d_h =
+        -X_{\bar h}^\top d_{\bar h}` lies in :math:`[\tau - 1, \tau]^k` (Koenker & Bassett 1978,
+        Theorem 3.1; Koenker 2005, chapter 2), so the vertex is an LP optimum.
+    basis : ndarray of int (R, k)
+    unique : ndarray of bool (R,)
+        Certified with :math:`d_h` strictly inside the box (beyond ``tol``): a
+        non-degenerate, strictly complementary vertex, hence the unique optimum.
+
+    Notes
+    -----
+    Only the generic case is decided here: a problem is left uncertified (for the caller to
+    hand to the single-problem path) when the k smallest residuals do not form a
+    well-conditioned basis, or when another residual is zero to rounding (a degenerate vertex,
+    which ``vertex_polish`` settles with a small LP), or when the dual leaves the box.
+    """
+    R, n = Y.shape
+    k = X.shape[-1]
+    shared = X.ndim == 2
+    fitted = beta @ X.T if shared else (X @ beta[:, :, None])[:, :, 0]
+    resid = Y - fitted
+    h = (
+        np.argpartition(np.abs(resid), k - 1, axis=1)[:, :k]
+        if n > k
+        else np.tile(np.arange(n), (R, 1))
+    )
+    Xh = X[h] if shared else np.take_along_axis(X, h[:, :, None], axis=1)
+    yh = np.take_along_axis(Y, h, axis=1)
+    sv = np.linalg.svd(Xh, compute_uv=False)
+    ok = np.all(np.isfinite(sv), axis=1) & (sv[:, -1] > 1e-9 * sv[:, 0])
+    beta_h = np.full((R, k), np.nan)
+    certified = np.zeros(R, dtype=bool)
+    unique = np.zeros(R, dtype=bool)
+    if not ok.any():
+        return beta_h, certified, h, unique
+    Xo = X if shared else X[ok]
+    Yo, Xho, ho = Y[ok], Xh[ok], h[ok]
+    bh = np.linalg.solve(Xho, yh[ok][:, :, None])[:, :, 0]
+    fit_o = bh @ Xo.T if shared else (Xo @ bh[:, :, None])[:, :, 0]
+    r = Yo - fit_o
+    np.put_along_axis(r, ho, 0.0, axis=1)
+    size = np.abs(Yo) + (
+        np.abs(bh) @ np.abs(Xo).T if shared else (np.abs(Xo) @ np.abs(bh)[:, :, None])[:, :, 0]
+    )
+    if noise is not None:
+        size += noise[ok]
+    free = np.abs(r) <= 64.0 * np.finfo(float).eps * size
+    generic = free.sum(axis=1) == k
+    d = tau - (r < 0.0)
+    d[free] = 0.0
+    rhs = -(d @ Xo if shared else (d[:, None, :] @ Xo)[:, 0, :])
+    d_h = np.linalg.solve(np.swapaxes(Xho, 1, 2), rhs[:, :, None])[:, :, 0]
+    inside = np.all((d_h >= tau - 1.0 - tol) & (d_h <= tau + tol), axis=1)
+    beta_h[ok] = bh
+    certified[ok] = generic & inside & np.all(np.isfinite(bh), axis=1)
+    strict = np.all((d_h > tau - 1.0 + tol) & (d_h < tau - tol), axis=1)
+    unique[ok] = certified[ok] & strict
+    return beta_h, certified, h, unique
