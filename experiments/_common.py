@@ -107,4 +107,5 @@ def study_arguments(doc: str, default_out: Path, config: Path) -> argparse.Argum
     ap.add_argument("--backend", default="processes", choices=["serial", "processes", "dask"])
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--force", action="store_true", help="recompute finished cells")
+    ap.add_argument("--no-progress", action="store_true", help="no progress bar")
     return ap

@@ -24,7 +24,6 @@ Writes only under ``results/skewness/`` (or ``--out``): ``raw/`` (the engine's s
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 import time
@@ -39,7 +38,7 @@ from scipy import optimize
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _common import write_meta, write_table  # noqa: E402
+from _common import study_arguments, write_meta, write_table  # noqa: E402
 
 from tailreg import losses, plotting  # noqa: E402
 from tailreg.simulation import run_study  # noqa: E402
@@ -354,15 +353,9 @@ def plot_bias(summary: pd.DataFrame, limits: pd.DataFrame, study: Study, out: Pa
 
 # --------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=HERE.parent / "results" / STUDY)
-    ap.add_argument("--quick", action="store_true", help="the small [quick] configuration")
-    ap.add_argument("--config", type=Path, default=HERE / f"{STUDY}.toml")
-    ap.add_argument("--backend", default="processes", choices=["serial", "processes", "dask"])
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--force", action="store_true")
-    ap.add_argument("--no-progress", action="store_true")
-    args = ap.parse_args(argv)
+    args = study_arguments(
+        __doc__, HERE.parent / "results" / STUDY, HERE / f"{STUDY}.toml"
+    ).parse_args(argv)
     t0 = time.time()
     cfg = load_config(args.config, args.quick)
     study = build_study(cfg)
