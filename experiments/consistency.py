@@ -1,0 +1,667 @@
+"""Study `consistency`: bias, RMSE and convergence rates of slope and intercept against n.
+
+Model y = 1 + x + e, x ~ N(0, 1) redrawn in every replication, e from the 14 error laws of
+``consistency.toml`` (IQR-standardized), n = 25 to 12800 doubling; every estimator is fitted on
+the same replications (the costly MM and Student-t MLE on the first ``[costly].replications``
+of them, through a second engine study with the same seed). The convergence rate is the slope
+of log error on log n, for the RMSE (the engine's ``rate``) and for the median absolute error,
+which stays defined when the estimator has no variance (OLS under infinite-variance errors).
+Theory: rate 1/2 with finite variance; 1 - 1/alpha for OLS under tail index alpha in (1, 2)
+(``tailreg.theory.ols_stable_rate``); no convergence for OLS under the Cauchy.
+
+The intercept is measured against its pseudo-true target b0 + T(F) (``tailreg.theory`` via the
+engine's ``pseudo_true``). Where the theory has no target (MM and the df-estimated Student-t
+MLE under a skewed law) the target is the estimate from one big-sample fit
+(``[targets].n`` observations; its standard error is in ``targets.csv``).
+
+This module also holds the plumbing that the `normality` and `efficiency` studies import
+(a two-part engine run, standardized output, shared colours).
+
+Writes only under ``--out`` (default ``results/consistency/``): ``raw/`` (the engine's stores),
+``summary``, ``rates``, ``targets`` tables (CSV + Markdown), figures (PNG + SVG), ``meta.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import math
+import sys
+import time
+import tomllib
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from _common import cell_seed, write_meta, write_table  # noqa: E402
+
+from tailreg import plotting, theory  # noqa: E402
+from tailreg.simulation import Study, run_study, summarize  # noqa: E402
+from tailreg.simulation.generate import draw_x, make_error_law  # noqa: E402
+from tailreg.simulation.registry import make_estimator  # noqa: E402
+
+STUDY = "consistency"
+
+#: display names and colours shared by the studies
+NAMES = {
+    "ols": "OLS",
+    "huber": "Huber",
+    "lad": "LAD",
+    "bisquare": "bisquare",
+    "mm": "MM",
+    "student_t": "t-MLE",
+}
+COLORS = {
+    "ols": "#1f77b4",
+    "huber": "#ff7f0e",
+    "lad": "#2ca02c",
+    "bisquare": "#d62728",
+    "mm": "#9467bd",
+    "student_t": "#8c564b",
+}
+PARAMS = {"const": "intercept", "x1": "slope"}
+
+
+# --------------------------------------------------------------------------------------
+# plumbing shared with normality.py and efficiency.py
+# --------------------------------------------------------------------------------------
+def load_config(path: Path, quick: bool) -> dict:
+    """Read a study TOML; with ``quick`` apply its ``[quick]`` table.
+
+    ``[quick]`` keys ``replications``, ``sample_sizes`` and ``costly_replications`` replace
+    the engine keys; any other key ``k`` replaces ``cfg[table][k']`` for ``k = table_k'``
+    (e.g. ``targets_n`` -> ``[targets].n``).
+    """
+    cfg = tomllib.loads(path.read_text())
+    if quick:
+        for key, value in cfg.get("quick", {}).items():
+            if key in ("replications", "sample_sizes"):
+                cfg[key] = value
+            elif key == "costly_replications":
+                cfg["costly"]["replications"] = value
+            else:
+                table, _, sub = key.partition("_")
+                cfg.setdefault(table, {})[sub] = value
+    return cfg
+
+
+def split_studies(cfg: dict) -> dict[str, Study]:
+    """The engine studies of a config: ``main`` and, if ``[costly]`` names estimators, ``costly``.
+
+    Both share seed, seed block, designs and laws, so replication r of a cell holds the same
+    data in both; ``costly`` runs only its first ``[costly].replications`` replications (and
+    only the designs labelled in ``[costly].designs`` when given).
+    """
+    base = {k: copy.deepcopy(v) for k, v in cfg.items() if k in _ENGINE_KEYS}
+    costly = cfg.get("costly", {})
+    names = set(costly.get("estimators", []))
+    ests = base.pop("estimators")
+    main = [e for e in ests if e.get("label", e["name"]) not in names]
+    rest = [e for e in ests if e.get("label", e["name"]) in names]
+    studies = {"main": Study.from_dict({**base, "estimators": main})}
+    if rest:
+        reps = min(int(costly["replications"]), int(base["replications"]))
+        part = {**base, "name": f"{base['name']}-costly", "replications": reps, "estimators": rest}
+        if "designs" in costly:  # the costly estimators only on these design labels
+            part["designs"] = [d for d in base["designs"] if d.get("label") in costly["designs"]]
+        studies["costly"] = Study.from_dict(part)
+    return studies
+
+
+_ENGINE_KEYS = (
+    "name", "seed", "replications", "sample_sizes", "seed_block", "max_errors",
+    "design", "designs", "errors", "estimators",
+)  # fmt: skip
+
+
+def run_parts(
+    cfg: dict, out: Path, *, backend: str, workers: int, force: bool
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Run every engine part into ``out/raw/<part>``; return the joined replications and walls."""
+    frames, walls = [], {}
+    for part, study in split_studies(cfg).items():
+        t0 = time.time()
+        run = run_study(
+            study,
+            out=out / "raw" / part,
+            backend=backend,
+            workers=workers,
+            force=force,
+            progress=sys.stderr.isatty(),
+        )
+        frames.append(run.replications)
+        walls[part] = round(time.time() - t0, 1)
+    return pd.concat(frames, ignore_index=True), walls
+
+
+def law_objects(cfg: dict) -> dict[str, object]:
+    """Law label -> ``tailreg.distributions`` law object of every error spec."""
+    study = split_studies(cfg)["main"]
+    return {e.name: make_error_law(e) for e in study.errors}
+
+
+def median_abs_error(err: np.ndarray) -> tuple[float, float]:
+    """Median of |err| and its MCSE from the binomial order-statistic interval.
+
+    The 95% distribution-free interval for the median of R values runs between the order
+    statistics R/2 -+ 1.96 sqrt(R)/2; its half-width / 1.96 is the MCSE.
+    """
+    a = np.sort(np.abs(err[np.isfinite(err)]))
+    R = a.size
+    if R < 3:
+        return math.nan, math.nan
+    h = 1.96 * math.sqrt(R) / 2
+    lo = a[max(math.floor(R / 2 - h), 0)]
+    hi = a[min(math.ceil(R / 2 + h), R - 1)]
+    return float(np.median(a)), float((hi - lo) / (2 * 1.96))
+
+
+def wls_rate(n: np.ndarray, y: np.ndarray, y_mcse: np.ndarray) -> tuple[float, float]:
+    """Slope of log y on log n, weights 1/MCSE(log y)^2, and its standard error.
+
+    The same estimator as ``tailreg.simulation.metrics`` applies to the RMSE.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ly, v = np.log(y), (y_mcse / y) ** 2
+    ok = np.isfinite(ly) & np.isfinite(v) & (v > 0)
+    if np.unique(n[ok]).size < 2:
+        return math.nan, math.nan
+    ln, w = np.log(n[ok]), 1.0 / v[ok]
+    xw = (w * ln).sum() / w.sum()
+    sxx = (w * (ln - xw) ** 2).sum()
+    return float((w * (ln - xw) * ly[ok]).sum() / sxx), float(1.0 / math.sqrt(sxx))
+
+
+def save_fig(fig, stem: Path, bottom: float = 0.0, title_lines: int = 1) -> None:
+    """Lay out with room for the suptitle and a bottom legend (inches), then save PNG + SVG.
+
+    ``plotting.save`` runs a plain ``tight_layout``, which would drop that room and let the
+    suptitle overlap the top panels; the layout made here is kept by disabling it for this
+    figure.
+    """
+    h = fig.get_figheight()
+    fig.tight_layout(rect=(0, bottom / h, 1, 1 - (0.12 + 0.2 * title_lines) / h))
+    fig.tight_layout = lambda *a, **k: None
+    plotting.save(fig, stem)
+
+
+def bottom_legend(fig, ax, ncol: int = 8) -> None:
+    """One legend for the figure, below the panels (use with ``save_fig(bottom=...)``)."""
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(
+        handles,
+        labels,
+        loc="lower center",
+        ncol=min(ncol, len(labels)),
+        fontsize=7,
+        bbox_to_anchor=(0.5, 0.0),
+    )
+
+
+def est_order(names: Sequence[str]) -> list[str]:
+    """Estimators in the house order."""
+    known = [e for e in NAMES if e in set(names)]
+    return known + sorted(set(names) - set(known))
+
+
+# --------------------------------------------------------------------------------------
+# intercept targets the theory does not give
+# --------------------------------------------------------------------------------------
+def big_sample_targets(cfg: dict, reps: pd.DataFrame) -> pd.DataFrame:
+    """Big-sample intercept targets where the engine's ``pseudo_true`` is NaN.
+
+    Only for estimators other than OLS (whose target, the mean, is NaN only when the mean
+    does not exist: then there is no target) and i.i.d. laws. With x independent of e the
+    intercept target is b0 + T(F) whatever the design, so one fit of ``[targets].n``
+    observations estimates it; the fit's default-kind standard error is kept as its MCSE.
+    """
+    main = split_studies(cfg)
+    ests = {s.display: s for st in main.values() for s in st.estimators}
+    laws = {e.name: e for e in main["main"].errors}
+    design = main["main"].designs[0]
+    n_big = int(cfg.get("targets", {}).get("n", 200000))
+    icpt = reps[(reps["parameter"] == "const") & reps["pseudo_true"].isna()]
+    rows = []
+    for (law, est), _ in icpt.groupby(["law", "estimator"], sort=False):
+        if ests[est].name in ("ols", "gaussian_mle") or not laws[law].iid:
+            continue
+        rng = np.random.default_rng(cell_seed(int(cfg["seed"]), f"target|{law}|{est}", 0))
+        x = draw_x(design, n_big, rng)
+        y = (
+            design.intercept
+            + x @ np.asarray(design.beta)
+            + make_error_law(laws[law]).sample(n_big, rng)
+        )
+        model = make_estimator(ests[est])
+        if "random_state" in model.get_params():
+            model.set_params(random_state=int(cfg["seed"]))
+        if "n_subsamples" in model.get_params():
+            # the S-step only has to find the main mode of clean data: 50 subsets suffice and
+            # keep the (subsets x n) residual matrix small
+            model.set_params(n_subsamples=50)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = model.fit(x, y)
+        res = fit.result_ if hasattr(fit, "result_") else None
+        value = float(fit.intercept_)
+        se = float(res.bse().iloc[0]) if res is not None else math.nan
+        rows.append(
+            {
+                "law": law,
+                "estimator": est,
+                "n_fit": n_big,
+                "target": value,
+                "target_se": se,
+                "nominal": design.intercept,
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["law", "estimator", "n_fit", "target", "target_se", "nominal"]
+    )
+
+
+def fill_targets(reps: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
+    """Put big-sample targets into the intercept rows' ``pseudo_true`` where it is NaN."""
+    reps = reps.copy()
+    for row in targets.itertuples(index=False):
+        m = (
+            (reps["law"] == row.law)
+            & (reps["estimator"] == row.estimator)
+            & (reps["parameter"] == "const")
+            & reps["pseudo_true"].isna()
+        )
+        reps.loc[m, "pseudo_true"] = row.target
+    return reps
+
+
+# --------------------------------------------------------------------------------------
+# tables
+# --------------------------------------------------------------------------------------
+def medae_table(reps: pd.DataFrame) -> pd.DataFrame:
+    """Median absolute error about the target (pseudo-true, else true) per cell, with MCSE."""
+    target = reps["pseudo_true"].where(reps["pseudo_true"].notna(), reps["true_value"])
+    err = (reps["estimate"] - target).to_numpy(float)
+    rows = []
+    for key, idx in reps.groupby(
+        ["law", "n", "estimator", "parameter"], sort=False
+    ).indices.items():
+        m, s = median_abs_error(err[idx])
+        rows.append((*key, m, s))
+    return pd.DataFrame(rows, columns=["law", "n", "estimator", "parameter", "medae", "medae_mcse"])
+
+
+def theory_rate(law: object, estimator: str) -> float:
+    """Exponent r of error ~ n^-r: 1/2 for bounded-psi estimators, the stable rate for OLS."""
+    if estimator in ("ols", "gaussian_mle"):
+        return theory.ols_stable_rate(float(law.tail_index))
+    return 0.5
+
+
+def rates_table(summary: pd.DataFrame, medae: pd.DataFrame, laws: dict) -> pd.DataFrame:
+    """Fitted rates (minus the log-log slope) from the RMSE and the median |error|."""
+    rows = []
+    for (law, est, par), g in medae.groupby(["law", "estimator", "parameter"], sort=False):
+        r, rs = wls_rate(g["n"].to_numpy(float), g["medae"].to_numpy(), g["medae_mcse"].to_numpy())
+        s = summary[
+            (summary["law"] == law) & (summary["estimator"] == est) & (summary["parameter"] == par)
+        ]
+        rows.append(
+            {
+                "law": law,
+                "estimator": est,
+                "parameter": PARAMS.get(par, par),
+                "rate_rmse": -float(s["rate"].iloc[0]),
+                "rate_rmse_se": float(s["rate_mcse"].iloc[0]),
+                "rate_medae": -r,
+                "rate_medae_se": rs,
+                "rate_theory": theory_rate(laws[law], est),
+                "R": int(s["n_rep"].min()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------
+# figures
+# --------------------------------------------------------------------------------------
+def _plain_log_y(ax) -> None:
+    """Log y axis labelled at 1, 2, 5 x 10^k in plain numbers (minor labels clutter)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    lo, hi = ax.get_ylim()
+    subs = (1.0, 2.0, 5.0) if hi / max(lo, 1e-300) < 100 else (1.0,)
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=subs))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def _law_grid(laws: list[str]):
+    return plotting.facet(len(laws), ncols=4, width=3.4, height=2.8)
+
+
+def figure_laws(cfg: dict, laws: dict) -> dict:
+    """The legible subset of laws drawn in the per-law panels (``figure_laws``; tables: all)."""
+    pick = cfg.get("figure_laws")
+    return {k: v for k, v in laws.items() if not pick or k in pick}
+
+
+def plot_error(
+    summary: pd.DataFrame, medae: pd.DataFrame, laws: dict, par: str, metric: str, out: Path
+) -> None:
+    """Log-log error against n per law, with n^-1/2 (and the OLS stable rate) references."""
+    names = list(laws)
+    fig, axes = _law_grid(names)
+    ns = sorted(summary["n"].unique())
+    for ax, law in zip(axes, names, strict=True):
+        if metric == "medae":
+            d = medae[(medae["law"] == law) & (medae["parameter"] == par)]
+            col, mc = "medae", "medae_mcse"
+        else:
+            d = summary[(summary["law"] == law) & (summary["parameter"] == par)]
+            pseudo = d["rmse_pseudo"].notna()
+            d = d.assign(
+                err=np.where(pseudo, d["rmse_pseudo"], d["rmse"]),
+                err_mcse=np.where(pseudo, d["rmse_pseudo_mcse"], d["rmse_mcse"]),
+            )
+            col, mc = "err", "err_mcse"
+        ax.set_yscale("log")
+        for est in est_order(d["estimator"].unique()):
+            de = d[d["estimator"] == est].sort_values("n")
+            plotting.band(
+                ax, de["n"], de[col], de[mc], label=NAMES.get(est, est), color=COLORS.get(est)
+            )
+        ref = d[d["estimator"] != "ols"].sort_values("n")
+        y0 = float(ref[ref["n"] == ns[0]][col].median()) if len(ref) else 1.0
+        plotting.reference_rate(ax, ns, y0 * 1.6, -0.5, r"$n^{-1/2}$")
+        r = theory_rate(laws[law], "ols")
+        if r != 0.5:
+            ols = d[(d["estimator"] == "ols") & (d["n"] == ns[0])][col]
+            yo = float(ols.iloc[0]) if len(ols) else y0
+            lab = "OLS theory: no convergence" if r <= 0 else f"OLS theory $n^{{-{r:.2g}}}$"
+            plotting.reference_rate(ax, ns, yo, -r, lab, color="k", ls=":")
+            ax.legend(fontsize=6, loc="lower left", handles=ax.get_lines()[-1:])
+        plotting.log_n_axis(ax, ns)
+        _plain_log_y(ax)
+        ax.set_title(law)
+        ax.set_ylabel(("RMSE" if metric == "rmse" else "median |error|") + f" of {PARAMS[par]}")
+    bottom_legend(fig, axes[0])
+    what = "RMSE (mean" if metric == "rmse" else "median absolute error (median"
+    target = "about the pseudo-true target" if par == "const" else "(true slope 1)"
+    w, center = what.split(" (")
+    fig.suptitle(
+        f"{w} of the {PARAMS[par]} {target} against n, log-log "
+        f"({center} ± 1.96 MCSE; dashed: $n^{{-1/2}}$)"
+    )
+    save_fig(fig, out / f"fig_{metric}_{PARAMS[par]}", bottom=0.3)
+
+
+def plot_bias(summary: pd.DataFrame, laws: dict, par: str, out: Path) -> None:
+    """Bias against the target, times sqrt(n) so that sampling noise has a constant width."""
+    names = list(laws)
+    fig, axes = _law_grid(names)
+    ns = sorted(summary["n"].unique())
+    for ax, law in zip(axes, names, strict=True):
+        d = summary[(summary["law"] == law) & (summary["parameter"] == par)]
+        for est in est_order(d["estimator"].unique()):
+            de = d[d["estimator"] == est].sort_values("n")
+            b = de["bias_pseudo"].where(de["bias_pseudo"].notna(), de["bias"])
+            root = np.sqrt(de["n"].to_numpy(float))
+            plotting.band(
+                ax,
+                de["n"],
+                b * root,
+                de["bias_mcse"] * root,
+                label=NAMES.get(est, est),
+                color=COLORS.get(est),
+            )
+        ax.axhline(0, color="0.3", lw=0.8)
+        lim = np.nanmax(
+            np.abs(d["bias_pseudo"].where(d["bias_pseudo"].notna(), d["bias"]) * np.sqrt(d["n"]))
+        )
+        if lim > 5:  # only OLS without a mean (Cauchy) wanders this far
+            ax.set_yscale("symlog", linthresh=1.0)
+        plotting.log_n_axis(ax, ns)
+        ax.set_title(law)
+        ax.set_ylabel(r"$\sqrt{n}\,$bias of " + PARAMS[par])
+    bottom_legend(fig, axes[0])
+    target = "its pseudo-true target b0 + T(F)" if par == "const" else "the true slope"
+    fig.suptitle(
+        f"Bias of the {PARAMS[par]} against {target}, scaled by $\\sqrt{{n}}$ "
+        "(mean ± 1.96 MCSE; symlog axis where OLS wanders)"
+    )
+    save_fig(fig, out / f"fig_bias_{PARAMS[par]}", bottom=0.3)
+
+
+def plot_rates(rates: pd.DataFrame, laws: dict, out: Path) -> None:
+    """Fitted rates (median |error|) with ±1.96 SE beside the theoretical rate, per law."""
+    fig, axes = plotting.facet(2, ncols=2, width=6.0, height=4.4)
+    names = list(laws)
+    ests = est_order(rates["estimator"].unique())
+    y = np.arange(len(names))
+    for ax, par in zip(axes, ("slope", "intercept"), strict=True):
+        d = rates[rates["parameter"] == par]
+        for j, est in enumerate(ests):
+            de = d[d["estimator"] == est].set_index("law").reindex(names)
+            off = (j - (len(ests) - 1) / 2) * 0.12
+            ax.errorbar(
+                de["rate_medae"],
+                y + off,
+                xerr=1.96 * de["rate_medae_se"],
+                fmt="o",
+                ms=3,
+                lw=1,
+                color=COLORS.get(est),
+                label=NAMES.get(est, est),
+            )
+        th = d[d["estimator"] == "ols"].set_index("law").reindex(names)["rate_theory"]
+        ax.scatter(th, y, marker="|", s=260, color="k", zorder=5, label="OLS theory")
+        ax.axvline(0.5, color="0.4", ls="--", lw=1, label="theory 1/2")
+        ax.set_yticks(y)
+        ax.set_yticklabels(names)
+        ax.invert_yaxis()
+        ax.set_xlabel("fitted rate r (median |error| ~ $n^{-r}$), ±1.96 SE")
+        ax.set_title(par)
+    bottom_legend(fig, axes[0], ncol=9)
+    fig.suptitle(
+        "Convergence rates: slope of log median |error| on log n, n = "
+        f"{int(rates.attrs.get('n_min', 0)) or ''}..{int(rates.attrs.get('n_max', 0)) or ''}"
+        " (theory: 1/2; OLS 1 - 1/alpha under tail index alpha < 2)"
+    )
+    save_fig(fig, out / "fig_rates", bottom=0.35)
+
+
+# --------------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=HERE.parent / "results" / STUDY)
+    ap.add_argument("--quick", action="store_true", help="small configuration (< 1.5 min)")
+    ap.add_argument("--config", type=Path, default=HERE / f"{STUDY}.toml")
+    ap.add_argument("--backend", default="processes", choices=["serial", "processes", "dask"])
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--force", action="store_true", help="recompute finished cells")
+    args = ap.parse_args(argv)
+    t0 = time.time()
+    cfg = load_config(args.config, args.quick)
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    reps, walls = run_parts(cfg, out, backend=args.backend, workers=args.workers, force=args.force)
+    t1 = time.time()
+    reps = reps[reps["parameter"].isin(PARAMS)].reset_index(drop=True)  # not sigma, df
+    targets = big_sample_targets(cfg, reps)
+    write_table(targets, out / "targets")
+    reps = fill_targets(reps, targets)
+    laws = law_objects(cfg)
+    summary = summarize(reps, reference="ols", bootstrap=0)
+    keep = [
+        "law",
+        "n",
+        "estimator",
+        "parameter",
+        "n_rep",
+        "true_value",
+        "pseudo_true",
+        "bias",
+        "bias_mcse",
+        "bias_pseudo",
+        "bias_pseudo_mcse",
+        "sd",
+        "sd_mcse",
+        "rmse",
+        "rmse_mcse",
+        "rmse_pseudo",
+        "rmse_pseudo_mcse",
+        "converged",
+        "rate",
+        "rate_mcse",
+    ]
+    write_table(summary[keep], out / "summary")
+    medae = medae_table(reps)
+    write_table(medae, out / "medae")
+    rates = rates_table(summary, medae, laws)
+    rates.attrs.update(n_min=min(cfg["sample_sizes"]), n_max=max(cfg["sample_sizes"]))
+    write_table(rates, out / "rates")
+    shown = figure_laws(cfg, laws)
+    for par in ("x1", "const"):
+        plot_error(summary, medae, shown, par, "rmse", out)
+        plot_bias(summary, shown, par, out)
+    plot_error(summary, medae, shown, "x1", "medae", out)
+    plot_rates(rates, laws, out)
+    write_meta(
+        out,
+        {k: v for k, v in cfg.items()},
+        t0,
+        quick=args.quick,
+        engine_walls=walls,
+        post_seconds=round(time.time() - t1, 1),
+    )
+    return 0
+
+
+# --------------------------------------------------------------------------------------
+def report_section(out: Path, rel: str) -> str:
+    """The REPORT.md section of this study; every number is read from the tables in ``out``."""
+    rates = pd.read_csv(out / "rates.csv")
+    summ = pd.read_csv(out / "summary.csv")
+    tg = pd.read_csv(out / "targets.csv")
+    n_max = int(summ["n"].max())
+    n_min = int(summ["n"].min())
+
+    def rate(law: str, est: str, par: str = "slope", col: str = "rate_medae") -> str:
+        r = rates[(rates["law"] == law) & (rates["estimator"] == est) & (rates["parameter"] == par)]
+        if r.empty or not np.isfinite(r[col].iloc[0]):
+            return "n/a"
+        return f"{r[col].iloc[0]:.3f} (SE {r[col + '_se'].iloc[0]:.3f})"
+
+    def cell(law: str, est: str, par: str, col: str, n: int = n_max) -> str:
+        r = summ[
+            (summ["law"] == law)
+            & (summ["estimator"] == est)
+            & (summ["parameter"] == par)
+            & (summ["n"] == n)
+        ]
+        if r.empty or not np.isfinite(r[col].iloc[0]):
+            return "n/a"
+        return f"{r[col].iloc[0]:.3g} (MCSE {r[col + '_mcse'].iloc[0]:.2g})"
+
+    robust = rates[(rates["estimator"] != "ols") & (rates["parameter"] == "slope")]
+    rmain = robust[robust["R"] == robust["R"].max()]
+    rcost = robust[robust["R"] < robust["R"].max()]
+
+    def span(d: pd.DataFrame, col: str) -> str:
+        return f"{d[col].min():.3f} to {d[col].max():.3f}" if len(d) else "n/a"
+
+    sl = summ[(summ["parameter"] == "x1") & (summ["estimator"] != "ols")]
+    zb = (sl["bias"] / sl["bias_mcse"]).abs()
+    fin = rates[
+        (rates["estimator"] == "ols")
+        & (rates["rate_theory"] == 0.5)
+        & (rates["parameter"] == "slope")
+    ]
+    reps_main = int(summ[summ["estimator"] == "ols"]["n_rep"].min())
+    reps_costly = (
+        int(summ[summ["estimator"].isin(["mm", "student_t"])]["n_rep"].min())
+        if summ["estimator"].isin(["mm", "student_t"]).any()
+        else reps_main
+    )
+    skewed = [law for law in ("lognormal", "chi2(3)", "skew-normal(5)") if law in set(summ["law"])]
+    sk = skewed[0] if skewed else None
+    tg_txt = ""
+    if sk is not None and not tg.empty:
+        t_rows = tg[tg["law"] == sk]
+        parts = [
+            f"{NAMES.get(r.estimator, r.estimator)} {r.target - r.nominal:+.3f} "
+            f"(SE {r.target_se:.1g})"
+            for r in t_rows.itertuples()
+        ]
+        who = " and ".join(sorted({NAMES.get(e, e) for e in tg["estimator"]}))
+        tg_txt = (
+            f" For {who} the theory gives no target under a skewed law; one fit of "
+            f"{int(t_rows['n_fit'].iloc[0]) if len(t_rows) else 0} observations estimates "
+            f"T(F) — for the {sk}: " + ", ".join(parts) + f" ([`targets.csv`]({rel}/targets.csv))."
+        )
+    return f"""## Consistency: bias, RMSE and rates against n
+
+Model $y = 1 + x + e$, $x \\sim N(0,1)$, n = {n_min} to {n_max} doubling, {reps_main}
+replications per cell ({reps_costly} for the costly MM and t-MLE, on the same data).
+The rate is minus the weighted least-squares slope of log error on log n; the table
+[`rates.csv`]({rel}/rates.csv) gives it for the RMSE and for the median absolute error, which
+stays defined when the estimator has no variance.
+
+![RMSE of the slope]({rel}/fig_rmse_slope.png)
+
+*RMSE of the slope against n, log-log, per error law (mean ± 1.96 MCSE; dashed: $n^{{-1/2}}$;
+dotted: the OLS theory rate where it is not 1/2).* Every robust estimator follows
+$n^{{-1/2}}$ under every law. OLS does too whenever the variance is finite (fitted slope
+rates from {fin["rate_medae"].min():.3f} to {fin["rate_medae"].max():.3f}), but under
+t(1.5) its RMSE is erratic (RMSE-based rate {rate("t1.5", "ols", "slope", "rate_rmse")}) —
+the variance is infinite, so the RMSE itself is not a stable summary — and under the
+Cauchy it does not fall at all (RMSE at n = {n_max}: {cell("Cauchy", "ols", "x1", "rmse")}).
+
+![median absolute error of the slope]({rel}/fig_medae_slope.png)
+
+*Median absolute error of the slope: defined for every law, it shows the rates cleanly.*
+Under t(1.5) (tail index 1.5) the OLS slope converges at the stable rate $1 - 1/\\alpha = 1/3$:
+fitted {rate("t1.5", "ols")}. Under the Cauchy OLS does not converge: {rate("Cauchy", "ols")}
+(theory 0). Huber, under the same laws: {rate("t1.5", "huber")} and {rate("Cauchy", "huber")}.
+
+![convergence rates]({rel}/fig_rates.png)
+
+*Fitted rates (median |error|) with ± 1.96 SE beside the theory (table
+[`rates.csv`]({rel}/rates.csv)).* Across the {rates["law"].nunique()} laws the robust
+slope rates (median |error|) run from {span(rmain, "rate_medae")} for Huber, LAD and
+bisquare ({int(rmain["R"].max()) if len(rmain) else 0} replications) and from
+{span(rcost, "rate_medae")} for MM and the t-MLE ({int(rcost["R"].max()) if len(rcost) else 0}
+replications: the median's order-statistic MCSE is coarse there; their RMSE-based rates
+run from {span(rcost, "rate_rmse")}).
+
+![RMSE of the intercept]({rel}/fig_rmse_intercept.png)
+
+*RMSE of the intercept about its pseudo-true target $b_0 + T(F)$.* Measured against its own
+target, each intercept converges at $n^{{-1/2}}$ also under skewed laws.
+
+![bias of the intercept]({rel}/fig_bias_intercept.png)
+
+*Bias of the intercept against the pseudo-true target, times $\\sqrt n$ (± 1.96 MCSE).* Against
+the nominal intercept the robust intercepts are biased by $T(F)$ under skewed errors — e.g.
+under the {sk}, LAD {cell(sk, "lad", "const", "bias")} and Huber
+{cell(sk, "huber", "const", "bias")} at n = {n_max} — while against their targets the bias
+vanishes (LAD {cell(sk, "lad", "const", "bias_pseudo")}, Huber
+{cell(sk, "huber", "const", "bias_pseudo")}).{tg_txt}
+
+![bias of the slope]({rel}/fig_bias_slope.png)
+
+*Bias of the slope, times $\\sqrt n$.* The robust slopes are unbiased whatever the law,
+skewed ones included (errors independent of x): |bias|/MCSE exceeds 2 in
+{100 * (zb > 2).mean():.1f}% of the {len(zb)} (law, n, estimator) cells (about 5% expected by
+chance; largest {zb.max():.1f}).
+"""
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
