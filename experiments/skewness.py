@@ -422,14 +422,13 @@ def report_section(out: Path, rel: str) -> str:
     zslope = float(np.nanmax(np.abs(iid_slopes["z_target"]))) if len(iid_slopes) else math.nan
     gap = het[het["estimator"].isin(["huber", "bisquare"]) & (het["parameter"] == "x1")]
     gap_txt = "; ".join(
-        f"{r.estimator} under {r.law}: formula {r.theory:.3f}, exact {r.population:.3f}, "
+        f"{r.estimator} under {r.law}: population fit {r.population:.3f}, "
         f"Monte Carlo {r.mean:.3f} (MCSE {r.mean_mcse:.3f})"
         for r in gap.itertuples()
     )
     mm = het[(het["estimator"] == "mm") & (het["parameter"] == "x1")]
     mm_txt = "; ".join(
-        f"{r.law}: formula {r.theory:.3f}, Monte Carlo {r.mean:.3f} (MCSE {r.mean_mcse:.3f})"
-        for r in mm.itertuples()
+        f"{r.law}: Monte Carlo {r.mean:.3f} (MCSE {r.mean_mcse:.3f})" for r in mm.itertuples()
     )
     return f"""## Skewed errors: which line does each estimator estimate?
 
@@ -464,14 +463,14 @@ still estimates the conditional mean, slope {mean(het, hlaw0, "ols", "x1")} unde
 {hlaw0} law, while LAD estimates the conditional median line, slope
 {mean(het, hlaw0, "lad", "x1")} against its target $\\beta + b\\,\\mathrm{{med}}(F_u)$ =
 {tgt(het, hlaw0, "lad", "x1")}, and Huber {mean(het, hlaw0, "huber", "x1")} against
-{tgt(het, hlaw0, "huber", "x1")}. For Huber and bisquare the formula
-$\\beta + b\\,T(F_u)$ that the engine's truth columns use is *not* the target: the
-M-location with one common scale is not scale-equivariant observation by observation (where
-$\\sigma(x)$ is small the common scale is large relative to the error and the estimator acts
-like the mean; where it is large, like the median), so the conditional Huber-location line is
-not $(a + bx)\\,T(F_u)$. The population fit gives the exact target and the Monte Carlo
-agrees with it, not with the formula ({gap_txt}). MM has no population fit here; its
-formula value is equally off ({mm_txt}), so for MM only the empirical limit is reported.
+{tgt(het, hlaw0, "huber", "x1")}. For Huber and bisquare the tempting formula
+$\\beta + b\\,T(F_u)$ is *not* the target (the engine records no closed-form target there):
+the M-location with one common scale is not scale-equivariant observation by observation
+(where $\\sigma(x)$ is small the common scale is large relative to the error and the
+estimator acts like the mean; where it is large, like the median), so the conditional
+Huber-location line is not $(a + bx)\\,T(F_u)$. The population fit gives the exact target and
+the Monte Carlo agrees with it ({gap_txt}). MM has no population fit here, so for MM only the
+empirical limit is reported ({mm_txt}).
 
 ![bias against nominal and target]({rel}/fig_bias.png)
 
