@@ -85,5 +85,7 @@ def test_student_t_with_huge_df_is_the_gaussian_mle(stackloss_data):
     t = StudentTMLE(df=1e8).fit(X, y)
     g = GaussianMLE().fit(X, y)
     np.testing.assert_allclose(t.coef_, g.coef_, rtol=1e-6)
-    np.testing.assert_allclose(t.result_.params["sigma"] ** 2, g.result_.params["sigma2"], rtol=1e-6)
+    np.testing.assert_allclose(
+        t.result_.params["sigma"] ** 2, g.result_.params["sigma2"], rtol=1e-6
+    )
     assert t.result_.loglik == pytest.approx(g.result_.loglik, rel=1e-6)

@@ -97,12 +97,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--quick", action="store_true", help="small configurations (< 10 minutes)")
-    ap.add_argument("--only", nargs="+", choices=STUDIES, metavar="NAME",
-                    help=f"run only these studies ({', '.join(STUDIES)})")
+    ap.add_argument(
+        "--only",
+        nargs="+",
+        choices=STUDIES,
+        metavar="NAME",
+        help=f"run only these studies ({', '.join(STUDIES)})",
+    )
     ap.add_argument("--backend", default="processes", choices=["serial", "processes", "dask"])
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--out", type=Path, default=None,
-                    help="output folder (default results/, or results-quick/ with --quick)")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder (default results/, or results-quick/ with --quick)",
+    )
     ap.add_argument("--experiments", type=Path, default=None, help="the experiments/ folder")
     ap.add_argument("--force", action="store_true", help="recompute finished cells")
     ap.add_argument("--report-only", action="store_true", help="only rebuild REPORT.md")
@@ -119,8 +128,14 @@ def run(args: argparse.Namespace) -> int:
         for name in studies:
             t0 = time.time()
             print(f"[tailreg reproduce] {name} ...", flush=True)
-            argv = ["--out", str(out / name), "--backend", args.backend,
-                    "--workers", str(args.workers)]
+            argv = [
+                "--out",
+                str(out / name),
+                "--backend",
+                args.backend,
+                "--workers",
+                str(args.workers),
+            ]
             argv += ["--quick"] if args.quick else []
             argv += ["--force"] if args.force else []
             load_study(experiments, name).main(argv)

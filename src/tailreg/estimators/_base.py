@@ -13,6 +13,7 @@ methods:
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from typing import ClassVar
 
@@ -169,10 +170,9 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
             param_names = tuple(res.params.index)
             params[r] = res.params.to_numpy()
             for kind in kinds:
-                try:
+                # a kind that cannot be computed for this fit leaves NaN
+                with contextlib.suppress(ValueError, np.linalg.LinAlgError):
                     se[kind][r] = res.bse(kind).to_numpy()
-                except (ValueError, np.linalg.LinAlgError):
-                    pass
             scale[r] = res.scale
             converged[r] = res.converged
             n_iter[r] = res.n_iter

@@ -1,4 +1,4 @@
-r"""Ordinary least squares by QR: the minimiser of :math:`\sum r_i^2/2`, the Gaussian MLE of beta."""
+r"""Ordinary least squares by QR: minimises :math:`\sum r_i^2/2`, the Gaussian MLE of beta."""
 
 from __future__ import annotations
 

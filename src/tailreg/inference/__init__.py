@@ -1,6 +1,6 @@
 """Inference: immutable fit results and the registry of covariance kinds."""
 
-from .covariance import REGISTRY, CovContext, CovarianceKind, covariance, register
+from .covariance import REGISTRY, CovarianceKind, CovContext, covariance, register
 from .results import FitResult, ManyFits
 
 __all__ = [

@@ -16,7 +16,7 @@ beside their estimators.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -252,7 +252,7 @@ class HAC(CovarianceKind):
 
 @register
 class Sandwich(CovarianceKind):
-    """Huber (1967) / White (1982) sandwich :math:`J^{-1}\\left(\\sum_i s_i s_i^\\top\\right)J^{-1}`.
+    """Huber (1967) / White (1982) sandwich :math:`J^{-1}(\\sum_i s_i s_i^\\top)J^{-1}`.
 
     Uses the per-observation scores and their Jacobian supplied by the estimator. For the
     squared loss it equals HC0; for a quasi-likelihood it is robust to the misspecified density.
