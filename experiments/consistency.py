@@ -23,7 +23,6 @@ Writes only under ``--out`` (default ``results/consistency/``): ``raw/`` (the en
 
 from __future__ import annotations
 
-import argparse
 import copy
 import math
 import sys
@@ -39,7 +38,7 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _common import cell_seed, write_meta, write_table  # noqa: E402
+from _common import cell_seed, study_arguments, write_meta, write_table  # noqa: E402
 
 from tailreg import plotting, theory  # noqa: E402
 from tailreg.simulation import Study, run_study, summarize  # noqa: E402
@@ -478,14 +477,9 @@ def plot_rates(rates: pd.DataFrame, laws: dict, out: Path) -> None:
 
 # --------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=HERE.parent / "results" / STUDY)
-    ap.add_argument("--quick", action="store_true", help="small configuration (< 1.5 min)")
-    ap.add_argument("--config", type=Path, default=HERE / f"{STUDY}.toml")
-    ap.add_argument("--backend", default="processes", choices=["serial", "processes", "dask"])
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--force", action="store_true", help="recompute finished cells")
-    args = ap.parse_args(argv)
+    args = study_arguments(
+        __doc__, HERE.parent / "results" / STUDY, HERE / f"{STUDY}.toml"
+    ).parse_args(argv)
     t0 = time.time()
     cfg = load_config(args.config, args.quick)
     out = args.out

@@ -28,7 +28,6 @@ Writes only under ``--out`` (default ``results/efficiency/``).
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 import time
@@ -41,7 +40,7 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _common import write_meta, write_table  # noqa: E402
+from _common import study_arguments, write_meta, write_table  # noqa: E402
 from consistency import (  # noqa: E402
     COLORS,
     NAMES,
@@ -302,14 +301,9 @@ def plot_curves(
 
 # --------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=HERE.parent / "results" / STUDY)
-    ap.add_argument("--quick", action="store_true", help="small configuration (< 1.5 min)")
-    ap.add_argument("--config", type=Path, default=HERE / f"{STUDY}.toml")
-    ap.add_argument("--backend", default="processes", choices=["serial", "processes", "dask"])
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--force", action="store_true", help="recompute finished cells")
-    args = ap.parse_args(argv)
+    args = study_arguments(
+        __doc__, HERE.parent / "results" / STUDY, HERE / f"{STUDY}.toml"
+    ).parse_args(argv)
     t0 = time.time()
     cfg = load_config(args.config, args.quick)
     out = args.out
