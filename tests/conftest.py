@@ -41,3 +41,20 @@ def load_experiment(experiments_dir):
     from tailreg.reproduce import load_study
 
     return lambda name: load_study(experiments_dir, name)
+
+
+@pytest.fixture(scope="session")
+def run_tiny_study(load_experiment, tmp_path_factory):
+    """Run a study script end to end on a tiny TOML; returns (module, output folder)."""
+
+    def run(name: str, toml: str):
+        tmp = tmp_path_factory.mktemp(name)
+        config = tmp / f"{name}.toml"
+        config.write_text(toml)
+        out = tmp / "out"
+        mod = load_experiment(name)
+        argv = ["--out", str(out), "--config", str(config), "--backend", "serial"]
+        assert mod.main(argv) == 0
+        return mod, out
+
+    return run

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from tailreg.reproduce import load_study
+
 EXP = Path(__file__).resolve().parents[1] / "experiments"
 
 
 def load(name: str):
-    spec = importlib.util.spec_from_file_location(f"_exp_{name}", EXP / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_study(EXP, name)
 
 
 TINY = """
@@ -70,14 +66,8 @@ label = "CN(10%, x5)"
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("efficiency")
-    cfg = tmp / "tiny.toml"
-    cfg.write_text(TINY)
-    out = tmp / "out"
-    mod = load("efficiency")
-    assert mod.main(["--out", str(out), "--config", str(cfg), "--backend", "serial"]) == 0
-    return mod, out
+def run(run_tiny_study):
+    return run_tiny_study("efficiency", TINY)
 
 
 def test_files_exist(run):

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-EXP = Path(__file__).resolve().parents[1] / "experiments"
-
 
 @pytest.fixture(scope="module")
-def inf():
-    sys.path.insert(0, str(EXP))
-    spec = importlib.util.spec_from_file_location("exp_inference", EXP / "inference.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+def inf(load_experiment):
+    return load_experiment("inference")
 
 
 TINY = """

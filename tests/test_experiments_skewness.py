@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
-EXP = Path(__file__).resolve().parents[1] / "experiments"
-
 
 @pytest.fixture(scope="module")
-def sk():
-    sys.path.insert(0, str(EXP))
-    spec = importlib.util.spec_from_file_location("exp_skewness", EXP / "skewness.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+def sk(load_experiment):
+    return load_experiment("skewness")
 
 
 TINY = """
