@@ -58,3 +58,33 @@ def run_tiny_study(load_experiment, tmp_path_factory):
         return mod, out
 
     return run
+
+
+@pytest.fixture(scope="session")
+def backend_study():
+    """The small study every execution backend must reproduce bit for bit."""
+    from tailreg.simulation import Study
+
+    return Study.from_dict(
+        {
+            "name": "backends",
+            "seed": 2026,
+            "replications": 40,
+            "sample_sizes": [20, 40],
+            "seed_block": 10,
+            "design": {"x": "uniform", "beta": [1.0, -0.5]},
+            "errors": [{"law": "normal"}, {"law": "t", "df": 3}],
+            "estimators": [
+                {"name": "ols", "kinds": ["classical", "HC3"]},
+                {"name": "huber", "kinds": ["H1"]},
+            ],
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def backend_reference(backend_study):
+    """Its replication table from the serial backend."""
+    from tailreg.simulation import run_study
+
+    return run_study(backend_study, backend="serial", block_size=10, progress=False).replications

@@ -9,38 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-pytest.importorskip("tailreg.distributions")
-pytest.importorskip("tailreg.estimators.huber")
-
-from tailreg.simulation import Study, run_study
+from tailreg.simulation import run_study
 from tailreg.simulation.backends import Backend, get_backend
 
-STUDY = Study.from_dict(
-    {
-        "name": "backends",
-        "seed": 2026,
-        "replications": 40,
-        "sample_sizes": [20, 40],
-        "seed_block": 10,
-        "design": {"x": "uniform", "beta": [1.0, -0.5]},
-        "errors": [{"law": "normal"}, {"law": "t", "df": 3}],
-        "estimators": [
-            {"name": "ols", "kinds": ["classical", "HC3"]},
-            {"name": "huber", "kinds": ["H1"]},
-        ],
-    }
-)
 
-
-@pytest.fixture(scope="module")
-def reference() -> pd.DataFrame:
-    return run_study(STUDY, backend="serial", block_size=10, progress=False).replications
-
-
-def test_table_shape(reference):
+def test_table_shape(backend_reference):
     # 2 laws x 2 sizes x 40 replications x 2 estimators x 3 parameters
-    assert len(reference) == 2 * 2 * 40 * 2 * 3
-    assert list(reference.columns[:7]) == [
+    assert len(backend_reference) == 2 * 2 * 40 * 2 * 3
+    assert list(backend_reference.columns[:7]) == [
         "design",
         "law",
         "n",
@@ -59,10 +35,10 @@ def test_table_shape(reference):
         "true_value",
         "pseudo_true",
         "error",
-    } <= set(reference.columns)
-    assert reference["converged"].all() and (reference["error"] == "").all()
+    } <= set(backend_reference.columns)
+    assert backend_reference["converged"].all() and (backend_reference["error"] == "").all()
     # common random numbers: both estimators of a replication carry the same seed key
-    keys = reference.groupby(["law", "n", "replication"])["seed_key"].nunique()
+    keys = backend_reference.groupby(["law", "n", "replication"])["seed_key"].nunique()
     assert (keys == 1).all()
 
 
@@ -70,21 +46,21 @@ def test_table_shape(reference):
     ("backend", "workers", "block_size"),
     [("serial", None, 40), ("serial", None, 30), ("processes", 2, 20), ("processes", 1, 10)],
 )
-def test_identical_tables(reference, backend, workers, block_size):
+def test_identical_tables(backend_study, backend_reference, backend, workers, block_size):
     got = run_study(
-        STUDY, backend=backend, workers=workers, block_size=block_size, progress=False
+        backend_study, backend=backend, workers=workers, block_size=block_size, progress=False
     ).replications
-    pd.testing.assert_frame_equal(got, reference, check_exact=True)
+    pd.testing.assert_frame_equal(got, backend_reference, check_exact=True)
 
 
-def test_store_round_trip_is_exact(reference, tmp_path):
-    got = run_study(STUDY, out=tmp_path, progress=False).replications
-    pd.testing.assert_frame_equal(got, reference, check_exact=True)
+def test_store_round_trip_is_exact(backend_study, backend_reference, tmp_path):
+    got = run_study(backend_study, out=tmp_path, progress=False).replications
+    pd.testing.assert_frame_equal(got, backend_reference, check_exact=True)
 
 
-def test_block_size_must_be_a_multiple_of_the_seed_block():
+def test_block_size_must_be_a_multiple_of_the_seed_block(backend_study):
     with pytest.raises(ValueError, match="multiple of the study's seed_block=10"):
-        run_study(STUDY, block_size=15, progress=False)
+        run_study(backend_study, block_size=15, progress=False)
 
 
 def test_get_backend():
@@ -105,7 +81,7 @@ def test_get_backend():
     assert get_backend(Custom()).name == "custom"
 
 
-def test_reversed_completion_order(reference):
+def test_reversed_completion_order(backend_study, backend_reference):
     class Reversed(Backend):
         name = "reversed"
 
@@ -113,23 +89,23 @@ def test_reversed_completion_order(reference):
             for p in reversed(list(payloads)):
                 yield fn(p)
 
-    got = run_study(STUDY, backend=Reversed(), block_size=10, progress=False).replications
-    pd.testing.assert_frame_equal(got, reference, check_exact=True)
+    got = run_study(backend_study, backend=Reversed(), block_size=10, progress=False).replications
+    pd.testing.assert_frame_equal(got, backend_reference, check_exact=True)
 
 
-def test_randomised_estimators_get_a_seed_from_the_block_identity():
+def test_randomised_estimators_get_a_seed_from_the_block_identity(backend_study):
     from tailreg.simulation.engine import _configure
     from tailreg.simulation.spec import EstimatorSpec
 
     spec = EstimatorSpec("quantile", (("tau", 0.5),))
-    cell = STUDY.cells()[0]
-    a = _configure(spec, 2, STUDY, cell, 3)
-    b = _configure(spec, 2, STUDY, cell, 3)
-    c = _configure(spec, 2, STUDY, cell, 4)
+    cell = backend_study.cells()[0]
+    a = _configure(spec, 2, backend_study, cell, 3)
+    b = _configure(spec, 2, backend_study, cell, 3)
+    c = _configure(spec, 2, backend_study, cell, 4)
     if "random_state" not in a.get_params():
         pytest.skip("QuantileRegression has no random_state")
     assert a.random_state == b.random_state != c.random_state
     assert isinstance(a.random_state, int)
-    fixed = _configure(EstimatorSpec("quantile", (("random_state", 5),)), 2, STUDY, cell, 3)
+    fixed = _configure(EstimatorSpec("quantile", (("random_state", 5),)), 2, backend_study, cell, 3)
     assert fixed.random_state == 5
     assert np.isscalar(a.random_state)

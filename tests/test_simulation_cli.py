@@ -7,8 +7,6 @@ import io
 import pandas as pd
 import pytest
 
-pytest.importorskip("tailreg.distributions")
-
 from tailreg import cli
 
 TOML = """

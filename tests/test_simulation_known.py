@@ -8,11 +8,6 @@ import numpy as np
 import pytest
 from scipy import stats
 
-pytest.importorskip("tailreg.distributions")
-pytest.importorskip("tailreg.theory")
-pytest.importorskip("tailreg.estimators.huber")
-pytest.importorskip("tailreg.estimators.quantile")
-
 from tailreg import theory
 from tailreg.distributions import make
 from tailreg.losses import Huber
@@ -102,7 +97,6 @@ def test_lad_intercept_targets_the_median_under_centred_lognormal():
 
 
 def test_heteroscedastic_lad_slope_targets_the_conditional_median_line():
-    pytest.importorskip("tailreg.processes")
     s = Study.from_dict(
         {
             "name": "het",

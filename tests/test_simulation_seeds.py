@@ -7,8 +7,6 @@ import hashlib
 import numpy as np
 import pytest
 
-pytest.importorskip("tailreg.distributions")
-
 from tailreg.estimators.ols import OLS
 from tailreg.simulation import Study, replay, run_study, seeds
 from tailreg.simulation.generate import draw_block

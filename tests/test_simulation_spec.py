@@ -148,7 +148,6 @@ def test_bad_spec_names_the_key(path, value, match):
 
 
 def test_law_level_errors_are_reported_with_the_key():
-    pytest.importorskip("tailreg.distributions")
     d = with_(["errors", 0], {"law": "cauchy", "center": "mean"})
     with pytest.raises(ValueError, match=r"errors\[0\] \(cauchy\(\)"):
         Study.from_dict(d)

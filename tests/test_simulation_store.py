@@ -15,8 +15,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-pytest.importorskip("tailreg.distributions")
-
 from tailreg.simulation import SimulationError, Study, read_results, run_study
 from tailreg.simulation.store import CELLS, cell_path, clean_partials, write_cell
 

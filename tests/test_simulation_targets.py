@@ -8,9 +8,6 @@ import numpy as np
 import pytest
 from scipy import stats
 
-pytest.importorskip("tailreg.distributions")
-pytest.importorskip("tailreg.theory")
-
 from tailreg import theory
 from tailreg.distributions import make
 from tailreg.losses import Huber
@@ -91,7 +88,6 @@ def test_mm_and_student_t_limits():
 
 
 def test_non_iid_targets():
-    pytest.importorskip("tailreg.processes")
     het = {
         "law": "laplace",
         "center": "median",
@@ -113,7 +109,6 @@ def test_non_iid_targets():
 
 
 def test_gaussian_mle_sigma2_target():
-    pytest.importorskip("tailreg.estimators.mle")
     cell, e = _cell({"law": "laplace"}, est={"name": "gaussian_mle"})
     t = cell_targets(cell, e, (*NAMES, "sigma2"), 2)
     assert t["true_value"][2] == pytest.approx(2.0) and t["pseudo_true"][2] == pytest.approx(2.0)
