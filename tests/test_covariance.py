@@ -10,6 +10,7 @@ from tailreg.inference.covariance import (
     CovarianceKind,
     CovContext,
     covariance,
+    gram_inverse,
     hac_default_maxlags,
     leverage,
     register,
@@ -215,3 +216,37 @@ def test_register_new_kind(rng):
 def test_context_shape_properties(rng):
     ctx = _batch(rng)
     assert (ctx.nobs, ctx.k) == (14, 3)
+
+
+# -- the (X'X)^-1 of stacked designs ---------------------------------------------------
+def test_gram_inverse_flags_ill_conditioned_designs(rng):
+    X = rng.standard_normal((5, 30, 3))
+    X[0, :, 2] = X[0, :, 1] + 1e-6 * rng.standard_normal(30)  # cond(X'X) ~ 1e12
+    inv, ok = gram_inverse(X)
+    np.testing.assert_array_equal(ok, [False, True, True, True, True])
+    np.testing.assert_allclose(
+        inv[1:], np.linalg.inv(np.swapaxes(X[1:], -1, -2) @ X[1:]), rtol=1e-12
+    )
+    # xtx_inv sends the flagged replication through QR
+    for r in range(5):
+        rr = np.linalg.qr(X[r], mode="r")
+        ri = np.linalg.inv(rr)
+        np.testing.assert_allclose(xtx_inv(X)[r], ri @ ri.T, rtol=1e-9)
+
+
+def test_context_computes_xtx_inverse_once_or_takes_it(rng):
+    X = rng.standard_normal((4, 20, 3))
+    ctx = CovContext(X=X, resid=rng.standard_normal((4, 20)), scale=np.ones(4))
+    first = ctx.xtx_inverse()
+    assert ctx.xtx_inverse() is first
+    np.testing.assert_allclose(first, np.linalg.inv(np.swapaxes(X, -1, -2) @ X), rtol=1e-12)
+    given = np.broadcast_to(np.eye(3), (4, 3, 3))
+    ctx2 = CovContext(X=X, resid=ctx.resid, scale=np.ones(4), gram_inv=given)
+    np.testing.assert_array_equal(covariance("classical", ctx2), given)
+
+
+def test_kinds_declare_whether_they_read_scores():
+    for name in ("classical", "HC0", "HC1", "HC2", "HC3", "HAC", "H1"):
+        assert not REGISTRY[name].uses_scores
+    for name in ("sandwich", "oim"):
+        assert REGISTRY[name].uses_scores

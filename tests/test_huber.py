@@ -353,3 +353,34 @@ def test_no_warning_on_regular_fit(engel_data):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         Huber().fit(X, y)
+
+
+# --------------------------------------------------------------------------------------
+# the two iterations
+
+
+@pytest.mark.parametrize("scale", ["mad", "proposal2"])
+def test_irls_method_reaches_the_newton_fit(stackloss_data, engel_data, scale):
+    for X, y in (stackloss_data, engel_data):
+        irls_fit = Huber(scale=scale, method="irls").fit(X, y)
+        newton_fit = Huber(scale=scale).fit(X, y)
+        np.testing.assert_allclose(newton_fit.result_.params, irls_fit.result_.params, rtol=1e-10)
+        assert newton_fit.result_.scale == pytest.approx(irls_fit.result_.scale, rel=1e-10)
+        np.testing.assert_allclose(newton_fit.result_.bse(), irls_fit.result_.bse(), rtol=1e-8)
+        assert newton_fit.n_iter_ < irls_fit.n_iter_
+
+
+def test_irls_method_matches_mass(stackloss_data):
+    X, y = stackloss_data
+    res = Huber(method="irls").fit(X, y).result_
+    np.testing.assert_allclose(
+        res.params,
+        [-41.026485373295, 0.829385770253849, 0.926059415548633, -0.127846317965419],
+        rtol=RTOL_R,
+    )
+
+
+def test_unknown_method(stackloss_data):
+    X, y = stackloss_data
+    with pytest.raises(ValueError, match="method must be 'newton' or 'irls'"):
+        Huber(method="lbfgs").fit(X, y)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from statsmodels.stats import sandwich_covariance as sw
 
-from tailreg.estimators.ols import OLS, lstsq_qr
+from tailreg.estimators.ols import OLS, lstsq, lstsq_qr
 from tailreg.inference.covariance import hac_default_maxlags
 
 # R 4.2, lm(stack.loss ~ ., stackloss); sandwich 3.0 vcovHC(type = "HC0" / "HC3")
@@ -312,3 +312,37 @@ def test_numpy_names(stackloss_data):
 @parametrize_with_checks([OLS(), OLS(fit_intercept=False, hac_maxlags=2)])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+# -- batched least squares: corrected semi-normal equations with a QR fallback ----------
+def test_lstsq_stacked_matches_per_replication_lstsq(rng):
+    R, n, k = 40, 50, 4
+    X = rng.standard_normal((R, n, k))
+    X[:, :, 0] = 1.0
+    X[:, :, 3] *= 1e3  # badly scaled column: the equilibration takes care of it
+    Y = rng.standard_normal((R, n))
+    expect = np.stack([np.linalg.lstsq(X[r], Y[r], rcond=None)[0] for r in range(R)])
+    beta, gram_inv = lstsq(X, Y, with_gram_inv=True)
+    np.testing.assert_allclose(beta, expect, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        gram_inv, np.linalg.inv(np.swapaxes(X, -1, -2) @ X), rtol=1e-10, atol=1e-16
+    )
+
+
+def test_lstsq_ill_conditioned_replications_go_through_qr(rng):
+    # cond(X) ~ 1e7: the normal equations (cond ~ 1e14) would lose ~14 digits, QR ~7
+    R, n = 6, 40
+    X = rng.standard_normal((R, n, 3))
+    X[:3, :, 2] = X[:3, :, 1] + 1e-7 * rng.standard_normal((3, n))
+    Y = rng.standard_normal((R, n))
+    expect = np.stack([np.linalg.lstsq(X[r], Y[r], rcond=None)[0] for r in range(R)])
+    np.testing.assert_allclose(lstsq(X, Y), expect, rtol=1e-6)
+    np.testing.assert_allclose(lstsq(X, Y), lstsq_qr(X, Y), rtol=1e-12, atol=1e-12)
+
+
+def test_lstsq_shared_design_uses_qr(rng):
+    X = rng.standard_normal((30, 3))
+    Y = rng.standard_normal((4, 30))
+    beta, gram_inv = lstsq(X, Y, with_gram_inv=True)
+    assert gram_inv is None
+    np.testing.assert_array_equal(beta, lstsq_qr(X, Y))

@@ -111,6 +111,21 @@ def test_relative_efficiency_vs_ols(summary):
     assert row.rel_eff_mcse == pytest.approx(math.sqrt(var), rel=1e-12)
 
 
+def test_relative_efficiency_against_an_infinite_variance_reference(table):
+    # OLS under infinite-variance errors: MSE(OLS) / MSE(Huber) diverges with R, so the
+    # summary reports the limit instead of a Monte Carlo draw of it
+    t = table.copy()
+    t.loc[t.estimator == "ols", "avar"] = math.inf
+    s = summarize(t, bootstrap=0)
+    assert _get(s, "huber").rel_eff == math.inf
+    assert math.isnan(_get(s, "huber").rel_eff_mcse)
+    assert _get(s, "ols").rel_eff == 1.0
+    t.loc[:, "avar"] = math.inf
+    assert math.isnan(_get(summarize(t, bootstrap=0), "huber").rel_eff)
+    t.loc[t.estimator == "ols", "avar"] = AVAR
+    assert _get(summarize(t, bootstrap=0), "huber").rel_eff == 0.0
+
+
 def test_intervals_per_kind(summary):
     row = _get(summary, "ols")
     R, sd = len(OLS_X1), st.stdev(OLS_X1)
@@ -139,6 +154,12 @@ def test_intervals_per_kind(summary):
     z = stats.norm.ppf(0.975)  # other kinds: normal reference
     hin = [abs(e - TRUE) <= z * s for e, s in zip(HUB_X1, HUB_SE, strict=True)]
     assert hub.coverage_H1 == pytest.approx(sum(hin) / R)
+    # about the pseudo-true target (1.1 for x1 in this table)
+    hin_p = [abs(e - PSEUDO) <= z * s for e, s in zip(HUB_X1, HUB_SE, strict=True)]
+    cov_p = sum(hin_p) / R
+    assert cov_p != hub.coverage_H1
+    assert hub.coverage_pseudo_H1 == pytest.approx(cov_p)
+    assert hub.coverage_pseudo_H1_mcse == pytest.approx(math.sqrt(cov_p * (1 - cov_p) / R))
     assert hub.width_H1 == pytest.approx(2 * z * st.mean(HUB_SE), rel=1e-14)
 
 

@@ -87,8 +87,10 @@ def add_constant(X: np.ndarray, fit_intercept: bool) -> np.ndarray:
     """Prepend a column of ones (works on (n, p) and stacked (R, n, p) designs)."""
     if not fit_intercept:
         return X
-    ones = np.ones((*X.shape[:-1], 1), dtype=float)
-    return np.concatenate([ones, X], axis=-1)
+    out = np.empty((*X.shape[:-1], X.shape[-1] + 1), dtype=float)
+    out[..., 0] = 1.0
+    out[..., 1:] = X
+    return out
 
 
 def check_design(design: np.ndarray, names: Sequence[str], *, min_extra_rows: int = 0) -> None:

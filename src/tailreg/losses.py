@@ -255,9 +255,12 @@ class Huber(Loss):
         return (np.abs(np.asarray(u, dtype=float)) <= self.k).astype(float)
 
     def weight(self, u):
-        a = np.abs(np.asarray(u, dtype=float))
-        with np.errstate(divide="ignore", over="ignore"):  # the unused branch at tiny a
-            return np.where(a <= self.k, 1.0, self.k / a)
+        a = np.asarray(np.abs(np.asarray(u, dtype=float)))
+        if np.isinf(self.k):
+            return np.ones_like(a)
+        # min(1, k/|u|) in two in-place passes: this runs once per IRLS sweep on (R, n)
+        np.maximum(a, self.k, out=a)
+        return np.divide(self.k, a, out=a)
 
     @property
     def epsilon(self) -> float:

@@ -36,11 +36,11 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ConvergenceWarning, ExactFitWarning
-from ..inference.covariance import CovContext, covariance, weighted_gram
+from ..inference.covariance import REGISTRY, CovContext, covariance, weighted_gram
 from ..inference.results import FitResult, ManyFits
 from ..losses import Loss
 from ..scale import MASS_MAD_CONSTANT, R_MAD_FACTOR, huber_proposal2_step
-from .ols import lstsq_qr
+from .ols import lstsq
 
 __all__ = [
     "ExactFitWarning",
@@ -62,6 +62,9 @@ _EXACT_FIT_RTOL = 1e-12
 #: its starting residuals: the residual-change test can be met while the scale of the points
 #: fitted exactly is still shrinking toward the rounding floor
 _EXACT_FIT_START_RTOL = 1e-10
+#: Newton steps in :func:`irls` add the MAD scale's derivative once the squared relative
+#: residual change is below this (see the loop)
+_JOINT_NEWTON_DELTA2 = 1e-6
 #: MASS's default ``k2`` for proposal 2 when the loss is not Huber's
 _DEFAULT_K2 = 1.345
 
@@ -90,6 +93,8 @@ class IRLSResult:
     singular : ndarray of bool (R,)
         A weighted Gram matrix was singular (e.g. a redescending psi gave zero weight to too
         many rows); the iteration stopped there with ``converged=False``.
+    gram_inv : ndarray (R, k, k) or None
+        :math:`(X^\\top X)^{-1}` when the least-squares start computed it (stacked designs).
     """
 
     beta: np.ndarray
@@ -100,6 +105,7 @@ class IRLSResult:
     resid: np.ndarray
     exact_fit: np.ndarray
     singular: np.ndarray
+    gram_inv: np.ndarray | None = None
 
 
 # --------------------------------------------------------------------------------------
@@ -144,8 +150,8 @@ def _batched_solve(G: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return z, bad
 
 
-def _median_abs(r: np.ndarray, half: int) -> np.ndarray:
-    """Row medians of ``|r|`` (R, n) — np.median's result, a few times faster on small rows.
+def _middle_abs(r: np.ndarray, half: int) -> tuple[np.ndarray, np.ndarray]:
+    """The two middle order statistics of each row of ``|r|`` (R, n); equal for odd n.
 
     A full sort wins for short rows; for long rows one partition at the upper middle, with
     the lower middle the maximum of the left part (a two-index partition costs ~4x one).
@@ -154,12 +160,85 @@ def _median_abs(r: np.ndarray, half: int) -> np.ndarray:
     n = a.shape[1]
     if n <= 256:
         a.sort(axis=1)
-        return a[:, half] if n % 2 else 0.5 * (a[:, half] + a[:, half + 1])
+        return (a[:, half], a[:, half]) if n % 2 else (a[:, half], a[:, half + 1])
     if n % 2:
         a.partition(half, axis=1)
-        return a[:, half].copy()
+        m = a[:, half].copy()
+        return m, m
     a.partition(half + 1, axis=1)
-    return 0.5 * (a[:, half + 1] + a[:, : half + 1].max(axis=1))
+    return a[:, : half + 1].max(axis=1), a[:, half + 1].copy()
+
+
+def _median_abs(r: np.ndarray, half: int) -> np.ndarray:
+    """Row medians of ``|r|`` (R, n) — np.median's result, a few times faster on small rows."""
+    lo, hi = _middle_abs(r, half)
+    return hi if r.shape[1] % 2 else 0.5 * (lo + hi)
+
+
+def _mad_with_gradient(r: np.ndarray, X: np.ndarray, half: int) -> tuple[np.ndarray, np.ndarray]:
+    r"""``median|r|/0.6745`` per row and its gradient with respect to beta.
+
+    With :math:`r = y - X\beta` the median of :math:`|r|` is :math:`|r_m|` for the middle
+    observation m (the mean of the two middle ones for even n), so locally
+    :math:`\partial s/\partial\beta = -\operatorname{sign}(r_m)\,x_m / 0.6745`.
+
+    Parameters
+    ----------
+    r : ndarray (R, n)
+    X : ndarray (n, k) shared or (R, n, k)
+    half : int
+        ``(n - 1) // 2``.
+
+    Returns
+    -------
+    scale : ndarray (R,)
+    grad : ndarray (R, k)
+    """
+    a = np.abs(r)
+    rows = np.arange(r.shape[0])
+
+    def term(m: np.ndarray) -> np.ndarray:
+        # the middle observation found by its value (a partition plus a compare is cheaper
+        # than an argpartition); with ties any of them gives a valid subgradient
+        j = np.argmax(a == m[:, None], axis=1)
+        xj = X[j] if X.ndim == 2 else X[rows, j]
+        return np.sign(r[rows, j])[:, None] * xj
+
+    lo, hi = _middle_abs(r, half)
+    if r.shape[1] % 2:
+        med, g = hi, term(hi)
+    else:
+        med, g = 0.5 * (lo + hi), 0.5 * (term(lo) + term(hi))
+    return med / MASS_MAD_CONSTANT, -g / MASS_MAD_CONSTANT
+
+
+def _scale_correction(
+    gram: np.ndarray,
+    z: np.ndarray,
+    u: np.ndarray,
+    dpsi: np.ndarray,
+    X: np.ndarray,
+    sgrad: np.ndarray,
+    d: np.ndarray,
+    rows: np.ndarray,
+) -> np.ndarray:
+    r"""Newton step for beta when the MAD scale moves with beta (Sherman–Morrison).
+
+    With :math:`s = s(\beta)` the Jacobian of :math:`\sum\psi(r_i/s)x_i` is
+    :math:`-(A + b g^\top)/s`, :math:`A = \sum\psi'(u_i)x_ix_i^\top`,
+    :math:`b = \sum\psi'(u_i)u_ix_i`, :math:`g = \partial s/\partial\beta`, so the step
+    :math:`A^{-1}c` for the right-hand side c becomes
+    :math:`A^{-1}c - A^{-1}b\,g^\top A^{-1}c / (1 + g^\top A^{-1}b)`. All vectors are in the
+    equilibrated coordinates of :func:`irls` (``gram``, ``z`` and ``sgrad`` already scaled by
+    ``d``). Rows outside ``rows`` or with a small denominator keep ``z``.
+    """
+    pu = dpsi * u
+    b = (pu @ X) if X.ndim == 2 else (pu[:, None, :] @ X)[:, 0, :]
+    zb, bad = _batched_solve(gram, b * d)
+    denom = 1.0 + np.einsum("ij,ij->i", sgrad, zb)
+    ok = rows & ~bad & (np.abs(denom) > 0.1)
+    corr = zb * (np.einsum("ij,ij->i", sgrad, z) / np.where(ok, denom, 1.0))[:, None]
+    return np.where(ok[:, None], z - corr, z)
 
 
 def irls(
@@ -172,6 +251,7 @@ def irls(
     tol: float = 1e-12,
     maxiter: int = 1000,
     k2: float | None = None,
+    newton: bool = False,
 ) -> IRLSResult:
     r"""Iteratively reweighted least squares for R M-estimation problems at once (no checks).
 
@@ -198,6 +278,21 @@ def irls(
         Maximum weighted-least-squares steps.
     k2 : float, optional
         Proposal-2 constant; defaults to the loss's ``k`` (Huber) or 1.345 (MASS's default).
+    newton : bool, default False
+        Take Newton steps, :math:`\delta = (X^\top \Psi' X)^{-1} s X^\top\psi(r/s)` with
+        :math:`\Psi' = \operatorname{diag}\psi'(r_i/s)`, instead of weighted-least-squares
+        steps (Huber 1981, sec. 7.8). Only for convex losses (``loss.convex``). The right-hand
+        side is the same (:math:`w_i r_i = s\,\psi(u_i)`), so the fixed point — hence the fit —
+        is the one IRLS reaches, in fewer sweeps (quadratic convergence at a fixed scale;
+        for a piecewise-quadratic loss such as Huber's it stops once the set of residuals
+        beyond :math:`\pm k s` settles). With ``scale="mad"`` the scale moves with beta; once
+        the squared residual change is below 1e-6 the step also carries the MAD's derivative
+        (:func:`_scale_correction`), which keeps the convergence quadratic instead of linear at
+        a rate of order :math:`n^{-1/2}` (several-fold fewer sweeps under skewed errors).
+        Switching it on only near the fixed point keeps the iteration on the root MASS's
+        iteration reaches (the beta-and-MAD system can have several at small n). A replication
+        falls back to IRLS steps for good when its :math:`X^\top\Psi' X` is singular or its
+        residual change stops shrinking.
 
     Returns
     -------
@@ -217,6 +312,8 @@ def irls(
     Y = np.asarray(Y, dtype=float)
     if Y.ndim == 1:
         Y = Y[None, :]
+    if newton and not loss.convex:
+        raise ValueError(f"Newton steps need a convex loss; {loss!r} is not")
     R, n = Y.shape
     k = X.shape[-1]
     shared = X.ndim == 2
@@ -230,8 +327,9 @@ def irls(
         if not (np.isfinite(s).all() and (s > 0).all()):
             raise ValueError("a fixed scale must be positive and finite")
 
+    gram_inv = None
     if beta0 is None:
-        beta = lstsq_qr(X, Y)
+        beta, gram_inv = lstsq(X, Y, with_gram_inv=True)
     else:
         beta = np.broadcast_to(np.asarray(beta0, dtype=float), (R, k)).copy()
     resid = Y - _fitted(X, beta)
@@ -257,21 +355,34 @@ def irls(
     # arrays when they leave (converged, exact, singular) so no sweep scatters the whole set.
     idx = np.arange(R)
     ba, ra, sa, wa, ea = beta, resid, s, weights, exact_tol
+    # u of the last step; the step's IRLS weights wa may be left uncomputed (None)
+    ua: np.ndarray | None = None
     Xa = X
     da = d
     half = (n - 1) // 2
+    # per active replication: still taking Newton steps, and the previous residual change
+    nt = np.full(R, bool(newton))
+    prev = np.full(R, np.inf)
+    min_inside = max(2 * k, n // 4)
 
     def retire(leave: np.ndarray, it: int) -> None:
         rows = idx[leave]
         beta[rows] = ba[leave]
         resid[rows] = ra[leave]
         s[rows] = sa[leave]
-        weights[rows] = wa[leave]
+        weights[rows] = wa[leave] if wa is not None else loss.weight(ua[leave])
         n_iter[rows] = it
 
     it = 0
     for it in range(1, maxiter + 1):
-        if mode == "mad":
+        # the scale's own derivative enters only near the fixed point: from afar the joint
+        # step can jump to another root of the (non-convex) beta-and-MAD system than the one
+        # MASS's iteration reaches
+        near = nt & (prev <= _JOINT_NEWTON_DELTA2)
+        joint = mode == "mad" and near.any()
+        if joint:
+            sa, sgrad = _mad_with_gradient(ra, Xa, half)
+        elif mode == "mad":
             sa = _median_abs(ra, half) / MASS_MAD_CONSTANT
         elif mode == "proposal2":
             sa = huber_proposal2_step(ra, sa, kk, n - k)
@@ -282,30 +393,56 @@ def irls(
                 converged[idx[ex]] = True
                 retire(ex, it - 1)
                 keep = ~ex
-                idx, ba, ra, sa, wa, ea = (
-                    idx[keep],
-                    ba[keep],
-                    ra[keep],
-                    sa[keep],
-                    wa[keep],
-                    ea[keep],
-                )
+                idx, ba, ra, sa, ea = idx[keep], ba[keep], ra[keep], sa[keep], ea[keep]
+                wa = wa[keep] if wa is not None else None
+                ua = ua[keep] if ua is not None else None
+                nt, prev, near = nt[keep], prev[keep], near[keep]
+                if joint:
+                    sgrad = sgrad[keep]
                 if not shared:
                     Xa, da = Xa[keep], da[keep]
                 if idx.size == 0:
                     break
 
-        wa = loss.weight(ra / sa[:, None])
-        wr = wa * ra
+        u = ra / sa[:, None]
+        # Gram weights: psi'(u) for a Newton step, w(u) for a weighted-least-squares step.
+        # A Newton step needs a well-posed X'Psi'X: at least a quarter of the rows (and 2k)
+        # inside the region where psi' > 0 — always true with the MAD scale and k >= 0.6745
+        # (half the |r| are below the MAD); otherwise this sweep takes an IRLS step.
+        newton_now = nt
+        if nt.any():
+            dpsi = loss.psi_prime(u)
+            newton_now = nt & (np.count_nonzero(dpsi, axis=1) >= min_inside)
+        if newton_now.all():
+            # w_i r_i = s psi(u_i): the IRLS weights themselves are only needed for the rows
+            # that leave (reported weights), so they are computed then
+            wa = None
+            wr = loss.psi(u) * sa[:, None]
+            gw = dpsi
+        else:
+            wa = loss.weight(u)
+            wr = wa * ra
+            gw = np.where(newton_now[:, None], dpsi, wa) if newton_now.any() else wa
+        ua = u
         if shared:
-            gram = (wa @ xx).reshape(-1, k, k)
+            gram = (gw @ xx).reshape(-1, k, k)
             rhs = wr @ X
             dd = d[:, None] * d[None, :]
         else:
-            gram = weighted_gram(Xa, wa)
+            gram = weighted_gram(Xa, gw)
             rhs = (wr[:, None, :] @ Xa)[:, 0, :]
             dd = da[:, :, None] * da[:, None, :]
         z, bad = _batched_solve(gram * dd, rhs * da)
+        retry = bad & newton_now
+        if retry.any():  # X'Psi'X singular all the same: weighted least squares from now on
+            nt[retry] = False
+            newton_now = newton_now & ~retry
+            w_retry = wa[retry] if wa is not None else loss.weight(u[retry])
+            g2 = (w_retry @ xx).reshape(-1, k, k) if shared else weighted_gram(Xa[retry], w_retry)
+            ddr = dd if shared else dd[retry]
+            z[retry], bad[retry] = _batched_solve(g2 * ddr, (rhs * da)[retry])
+        if joint:
+            z = _scale_correction(gram * dd, z, u, gw, Xa, sgrad * da, da, near & newton_now & ~bad)
         step = z * da
         dfit = _fitted(Xa, step)
         # MASS irls.delta: relative change of the residual vector
@@ -314,6 +451,9 @@ def irls(
         )
         ba = ba + step
         ra = ra - dfit
+        # a Newton step that does not shrink the residual change hands over to IRLS
+        nt &= ~newton_now | (delta2 < prev)
+        prev = delta2
         done = (delta2 <= tol * tol) & ~bad
         leave = done | bad
         if leave.any():
@@ -321,7 +461,10 @@ def irls(
             singular[idx[bad]] = True
             retire(leave, it)
             keep = ~leave
-            idx, ba, ra, sa, wa, ea = (idx[keep], ba[keep], ra[keep], sa[keep], wa[keep], ea[keep])
+            idx, ba, ra, sa, ea = idx[keep], ba[keep], ra[keep], sa[keep], ea[keep]
+            wa = wa[keep] if wa is not None else None
+            ua = ua[keep]
+            nt, prev = nt[keep], prev[keep]
             if not shared:
                 Xa, da = Xa[keep], da[keep]
             if idx.size == 0:
@@ -342,6 +485,7 @@ def irls(
         resid=resid,
         exact_fit=exact,
         singular=singular,
+        gram_inv=gram_inv,
     )
 
 
@@ -419,6 +563,7 @@ def m_cov_context(
     scale: float | np.ndarray,
     loss: Loss,
     options: Mapping[str, Any] | None = None,
+    gram_inv: np.ndarray | None = None,
 ) -> CovContext:
     """The :class:`CovContext` of an M-fit: residuals, scale, loss, scores and Jacobian."""
     scores, jac = m_scores_jacobian(X, resid, scale, loss)
@@ -430,6 +575,7 @@ def m_cov_context(
         scores=scores,
         jacobian=jac,
         options=dict(options or {}),
+        gram_inv=gram_inv,
     )
 
 
@@ -491,7 +637,17 @@ def m_many_fits(
     """
     bad = res.exact_fit | res.singular
     s = np.where(bad, 1.0, res.scale)
-    ctx = m_cov_context(X, res.resid, s, loss, options)
+    if any(REGISTRY[kind].uses_scores for kind in kinds if kind in REGISTRY):
+        ctx = m_cov_context(X, res.resid, s, loss, options, res.gram_inv)
+    else:  # the scores (R, n, k) and Jacobians cost as much as an IRLS sweep: skip them
+        ctx = CovContext(
+            X=X,
+            resid=res.resid,
+            scale=s,
+            loss=loss,
+            options=dict(options or {}),
+            gram_inv=res.gram_inv,
+        )
     se = {}
     with np.errstate(divide="ignore", invalid="ignore"):
         for kind in kinds:
@@ -533,6 +689,10 @@ class MEstimatorMixin:
     def _cov_options(self) -> dict[str, Any]:
         return {}
 
+    def _use_newton(self) -> bool:
+        """Newton steps in :func:`irls` (convex losses only); IRLS by default."""
+        return False
+
     def _run_irls(self, X: np.ndarray, Y: np.ndarray) -> IRLSResult:
         return irls(
             X,
@@ -542,6 +702,7 @@ class MEstimatorMixin:
             beta0=self._start(X, Y),
             tol=float(self.tol),
             maxiter=int(self.max_iter),
+            newton=self._use_newton(),
         )
 
     def _fit(self, X: np.ndarray, y: np.ndarray, names: list[str]) -> FitResult:

@@ -33,6 +33,15 @@ class Huber(MEstimatorMixin, BaseRegressor):
         Convergence tolerance on the relative change of the residuals (MASS's ``acc``).
     max_iter : int, default 1000
         Maximum IRLS steps.
+    method : {"newton", "irls"}, default "newton"
+        ``"irls"``: MASS's iteration, weighted least squares with weights
+        :math:`\min(1, k/|u|)`. ``"newton"``: Newton steps with :math:`\psi'` weights and,
+        near the solution, the MAD's derivative (see :func:`~tailreg.estimators._mestimation.irls`)
+        — the same fixed point in 2.5–3.5 times fewer sweeps. When the beta-and-MAD equations
+        have several roots the two can stop at different ones; ``"irls"`` then reproduces
+        MASS. Measured (p = 3, 6000 samples per law and n): under a 20% contaminated normal
+        (scale 10) 4 samples at n = 20 and 1 at n = 75, none at n = 30, 40, 50, 100, 200; none
+        of 126000 normal, t3 or lognormal samples at those n.
 
     Notes
     -----
@@ -43,8 +52,11 @@ class Huber(MEstimatorMixin, BaseRegressor):
     :math:`s^2 (\sum\psi' xx^\top)^{-1}(\sum\psi^2 xx^\top)(\sum\psi' xx^\top)^{-1}`, robust to
     heteroscedasticity (HC0 when :math:`k = \infty`). Both treat the scale as known.
 
-    The fitted values reproduce ``MASS::rlm(..., acc = 1e-13)``: the same start, scale rule,
-    iteration and stopping rule (see :mod:`tailreg.estimators._mestimation`).
+    With ``method="irls"`` the fit reproduces ``MASS::rlm(..., acc = 1e-13)`` step by step:
+    the same start, scale rule, iteration and stopping rule (see
+    :mod:`tailreg.estimators._mestimation`). The default Newton iteration solves the same
+    equations from the same start and stops by the same rule; it lands on MASS's fit to
+    ~1e-12 (the R references are tested with both).
     """
 
     _cov_kinds = ("H1", "sandwich")
@@ -57,16 +69,23 @@ class Huber(MEstimatorMixin, BaseRegressor):
         fit_intercept: bool = True,
         tol: float = 1e-12,
         max_iter: int = 1000,
+        method: str = "newton",
     ) -> None:
         self.k = k
         self.scale = scale
         self.fit_intercept = fit_intercept
         self.tol = tol
         self.max_iter = max_iter
+        self.method = method
 
     def _check_params(self) -> None:
         check_positive("k", self.k, allow_inf=True)
         self._check_irls_params()
+        if self.method not in ("newton", "irls"):
+            raise ValueError(f"method must be 'newton' or 'irls', got {self.method!r}")
+
+    def _use_newton(self) -> bool:
+        return self.method == "newton"
 
     def _make_loss(self) -> HuberLoss:
         return HuberLoss(self.k)

@@ -59,6 +59,7 @@ class AVar1(CovarianceKind):
 
     name = "avar1"
     description = "MM covariance with S-scale variability (Croux, Dhaene & Hoorelbeke 2003)"
+    uses_scores = False
 
     @staticmethod
     def _pieces(ctx):

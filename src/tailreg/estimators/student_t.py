@@ -37,7 +37,7 @@ from ..inference.results import FitResult, ManyFits
 from ..losses import Huber as HuberLoss
 from ..losses import StudentT
 from ._base import BaseRegressor, _warn_unconverged
-from .ols import lstsq_qr
+from .ols import lstsq
 
 __all__ = ["StudentTMLE", "t_loglik", "t_scores_hessian"]
 
@@ -325,7 +325,7 @@ def _starts(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
     LAD is solved exactly, one LP per problem: IRLS approximations crawl on the flat LAD
     objectives of clustered data and then miss basins.
     """
-    ols = lstsq_qr(X, Y)
+    ols = lstsq(X, Y)
     lad = np.stack([_lad(X if X.ndim == 2 else X[r], Y[r]) for r in range(len(Y))])
     return np.stack([ols, lad, _huber(X, Y, lad), 0.5 * (ols + lad), 2.0 * ols - lad])
 

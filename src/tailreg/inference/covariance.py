@@ -15,6 +15,7 @@ beside their estimators.
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ __all__ = [
     "CovContext",
     "CovarianceKind",
     "covariance",
+    "gram_inverse",
     "hac_default_maxlags",
     "register",
     "weighted_gram",
@@ -55,6 +57,8 @@ class CovContext:
         information.
     options : mapping
         Kind-specific options (``maxlags``, ``tau``, ``y``, ``refit``, ``random_state``, ...).
+    gram_inv : ndarray (..., k, k) or None
+        :math:`(X^\\top X)^{-1}` if the estimator has it; see :meth:`xtx_inverse`.
     """
 
     X: np.ndarray
@@ -64,6 +68,16 @@ class CovContext:
     scores: np.ndarray | None = None
     jacobian: np.ndarray | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+    gram_inv: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def xtx_inverse(self) -> np.ndarray:
+        """:math:`(X^\\top X)^{-1}` (..., k, k), computed once per context and shared by kinds.
+
+        An estimator that already has it (from its least-squares step) passes ``gram_inv``.
+        """
+        if self.gram_inv is None:
+            object.__setattr__(self, "gram_inv", xtx_inv(self.X))
+        return self.gram_inv
 
     @property
     def nobs(self) -> int:
@@ -80,6 +94,8 @@ class CovarianceKind(ABC):
     name: ClassVar[str]
     #: one-line description shown in summaries and docs
     description: ClassVar[str] = ""
+    #: reads ``ctx.scores`` or ``ctx.jacobian`` (estimators may skip computing them otherwise)
+    uses_scores: ClassVar[bool] = True
 
     @abstractmethod
     def bread(self, ctx: CovContext) -> np.ndarray:
@@ -120,11 +136,66 @@ def covariance(kind: str, ctx: CovContext) -> np.ndarray:
 # shared pieces
 
 
-def xtx_inv(X: np.ndarray) -> np.ndarray:
-    """:math:`(X^\\top X)^{-1}` through the QR factor, :math:`R^{-1}R^{-\\top}` (batched).
+#: stacked designs whose equilibrated Gram matrix has a 1-norm condition number above this
+#: go through QR (cond(X) = sqrt of it, so the normal equations lose at most ~8 digits)
+GRAM_COND_MAX = 1e8
 
-    Going through R keeps the condition number at cond(X) rather than cond(X)^2.
+
+def gram_inverse(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r""":math:`(X^\top X)^{-1}` of stacked designs from the normal equations, with a condition flag.
+
+    The Gram matrix is equilibrated, :math:`G = D X^\top X D` with
+    :math:`D = \operatorname{diag}(\|x_{\cdot j}\|^{-1})`, inverted, and its 1-norm condition
+    number :math:`\|G\|_1\|G^{-1}\|_1` returned beside the flag ``ok`` (at most
+    :data:`GRAM_COND_MAX`). Forming :math:`X^\top X` squares cond(X), so rows that are not ``ok``
+    must be recomputed through QR; for well-conditioned designs (every Monte Carlo design) this
+    is several times cheaper than a batched QR.
+
+    Parameters
+    ----------
+    X : ndarray (R, n, k)
+
+    Returns
+    -------
+    inverse : ndarray (R, k, k)
+        NaN in rows whose Gram matrix is singular.
+    ok : ndarray of bool (R,)
     """
+    G = np.swapaxes(X, -1, -2) @ X
+    diag = np.diagonal(G, axis1=-2, axis2=-1)
+    d = 1.0 / np.sqrt(np.maximum(diag, np.finfo(float).tiny))
+    dd = d[..., :, None] * d[..., None, :]
+    Ge = G * dd
+    try:
+        Gi = np.linalg.inv(Ge)
+    except np.linalg.LinAlgError:  # one singular row: invert the rest one by one
+        Gi = np.full_like(Ge, np.nan)
+        for r in range(Ge.shape[0]):
+            with contextlib.suppress(np.linalg.LinAlgError):
+                Gi[r] = np.linalg.inv(Ge[r])
+    with np.errstate(invalid="ignore"):
+        cond = np.abs(Ge).sum(axis=-2).max(axis=-1) * np.abs(Gi).sum(axis=-2).max(axis=-1)
+    ok = cond <= GRAM_COND_MAX
+    return Gi * dd, ok
+
+
+def xtx_inv(X: np.ndarray) -> np.ndarray:
+    """:math:`(X^\\top X)^{-1}` (batched).
+
+    One design, or any stacked design whose Gram matrix is ill-conditioned: through the QR
+    factor, :math:`R^{-1}R^{-\\top}`, which keeps the condition number at cond(X) rather than
+    cond(X)^2. Other stacked designs: the equilibrated normal equations (:func:`gram_inverse`),
+    accurate to ~cond(X)^2 machine epsilons and several times faster.
+    """
+    if X.ndim == 3 and X.shape[0] > 1:
+        inv, ok = gram_inverse(X)
+        if not ok.all():
+            inv[~ok] = _xtx_inv_qr(X[~ok])
+        return inv
+    return _xtx_inv_qr(X)
+
+
+def _xtx_inv_qr(X: np.ndarray) -> np.ndarray:
     r = np.linalg.qr(X, mode="r")
     rinv = np.linalg.inv(r)
     return rinv @ np.swapaxes(rinv, -1, -2)
@@ -163,9 +234,10 @@ class Classical(CovarianceKind):
 
     name = "classical"
     description = "s^2 (X'X)^-1"
+    uses_scores = False
 
     def bread(self, ctx):
-        return _as_batch_scalar(ctx.scale) ** 2 * xtx_inv(ctx.X)
+        return _as_batch_scalar(ctx.scale) ** 2 * ctx.xtx_inverse()
 
 
 class _HC(CovarianceKind):
@@ -174,8 +246,10 @@ class _HC(CovarianceKind):
     :math:`(X^\\top X)^{-1} \\left(\\sum_i \\omega_i r_i^2 x_i x_i^\\top\\right) (X^\\top X)^{-1}`.
     """
 
+    uses_scores = False
+
     def bread(self, ctx):
-        return xtx_inv(ctx.X)
+        return ctx.xtx_inverse()
 
     def omega(self, ctx: CovContext, bread: np.ndarray) -> np.ndarray:
         return np.ones_like(ctx.resid)
@@ -229,9 +303,10 @@ class HAC(CovarianceKind):
 
     name = "HAC"
     description = "Newey-West, Bartlett kernel"
+    uses_scores = False
 
     def bread(self, ctx):
-        return xtx_inv(ctx.X)
+        return ctx.xtx_inverse()
 
     def meat(self, ctx):
         maxlags = ctx.options.get("maxlags")
@@ -297,6 +372,7 @@ class HuberH1(CovarianceKind):
 
     name = "H1"
     description = "Huber's corrected M covariance"
+    uses_scores = False
 
     def bread(self, ctx):
         s = np.asarray(ctx.scale, dtype=float)
@@ -308,4 +384,4 @@ class HuberH1(CovarianceKind):
         var = dpsi.var(axis=-1, ddof=1)
         kappa = 1.0 + (k / n) * var / m**2
         factor = kappa**2 * (psi**2).sum(axis=-1) / (n - k) / m**2 * s**2
-        return factor[..., None, None] * xtx_inv(ctx.X)
+        return factor[..., None, None] * ctx.xtx_inverse()

@@ -232,7 +232,11 @@ def _one_fit_at_a_time(compute: Callable[[CovContext], np.ndarray], ctx: CovCont
     for idx in np.ndindex(lead):
         X = ctx.X if ctx.X.ndim == 2 else ctx.X[idx]
         sub = dataclasses.replace(
-            ctx, X=X, resid=ctx.resid[idx], options={**ctx.options, "y": y[idx]}
+            ctx,
+            X=X,
+            resid=ctx.resid[idx],
+            options={**ctx.options, "y": y[idx]},
+            gram_inv=ctx.gram_inv if ctx.gram_inv is None or ctx.X.ndim == 2 else ctx.gram_inv[idx],
         )
         out[idx] = compute(sub)
     return out
@@ -258,7 +262,7 @@ class QuantileIID(_QuantileKind):
     def bread(self, ctx):
         tau = ctx.options["tau"]
         s = sparsity_iid(ctx.resid, ctx.k, tau, _bandwidth(ctx), ctx.options["refit"])
-        return s**2 * tau * (1.0 - tau) * xtx_inv(ctx.X)
+        return s**2 * tau * (1.0 - tau) * ctx.xtx_inverse()
 
 
 class _QuantileSandwich(_QuantileKind):

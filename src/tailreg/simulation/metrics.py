@@ -13,15 +13,21 @@ and :math:`s^2 = \sum(\hat\theta_r - \bar\theta)^2/(R-1)`:
   MCSE :math:`\mathrm{MCSE}(m)/(2\sqrt m)` (delta method);
 * MAE :math:`\overline{|\hat\theta-\theta|}`, MCSE
   :math:`\mathrm{sd}(|\hat\theta_r-\theta|)/\sqrt R`;
-* coverage and rejection rates :math:`p`, MCSE :math:`\sqrt{p(1-p)/R}`;
+* coverage and rejection rates :math:`p`, MCSE :math:`\sqrt{p(1-p)/R}` (coverage also about
+  the pseudo-true target, ``coverage_pseudo_<kind>``: for an intercept whose estimator
+  targets the error law's median or Huber location rather than its mean, the interval can
+  only cover that target);
 * mean SE and mean interval width :math:`\bar w`, MCSE :math:`\mathrm{sd}(w_r)/\sqrt R`.
 
 Derived metrics use the delta method: ``nvar`` :math:`= n s^2` has MCSE
 :math:`n s^2\sqrt{2/(R-1)}`, and so do its ratios to the theory (``nvar_ratio`` = nvar / avar,
 ``eff_crlb`` = crlb / nvar). ``se_sd_<kind>`` = mean SE / s has relative MCSE
 :math:`\sqrt{\mathrm{var}(SE)/(R\,\overline{SE}^2) + 1/(2(R-1))}`. ``rel_eff`` =
-MSE(reference)/MSE(estimator) on replications where both are finite; its MCSE is the delta
-method for a ratio of paired means,
+MSE(reference)/MSE(estimator) on replications where both are finite — except when the
+theory's asymptotic variance (``avar``) of the reference or of the estimator is infinite
+(OLS under infinite-variance errors): the Monte Carlo ratio then grows without bound with R,
+so ``rel_eff`` is the limit, ``inf`` (reference infinite) or 0 (estimator infinite), NaN when
+both are, with a NaN MCSE. Otherwise its MCSE is the delta method for a ratio of paired means,
 :math:`R^{-1/2}(v_a/\bar b^2 + \bar a^2 v_b/\bar b^4 - 2\bar a c_{ab}/\bar b^3)^{1/2}`
 with :math:`a_r, b_r` the squared errors of reference and estimator. Intervals are
 :math:`\hat\theta \pm c\,SE` with :math:`c` the 0.975 quantile of Student t with
@@ -164,7 +170,8 @@ def summarize(
         ``<metric>_mcse``: ``converged``, ``mean``, ``bias``, ``bias_pseudo``, ``sd``,
         ``rmse``, ``rmse_pseudo``, ``mae``, ``nvar``, ``nvar_ratio``, ``eff_crlb``,
         ``rel_eff``; per covariance kind ``mean_se_<kind>``, ``se_sd_<kind>``,
-        ``coverage_<kind>``, ``width_<kind>``, ``reject_<kind>``; ``ks``, ``ad``, ``skewness``,
+        ``coverage_<kind>``, ``coverage_pseudo_<kind>``, ``width_<kind>``, ``reject_<kind>``;
+        ``ks``, ``ad``, ``skewness``,
         ``kurtosis``; and ``rate``. Also the targets ``true_value``, ``pseudo_true``,
         ``avar`` and ``crlb``. See the module docstring for the formulas.
     """
@@ -189,13 +196,14 @@ def summarize(
     }
     groups = df.groupby(GROUP, sort=False).indices
     ref_err: dict[tuple, pd.Series] = {}
+    ref_avar: dict[tuple, float] = {}
     if reference is not None:
         for key, idx in groups.items():
             if key[3] == reference:
                 ok = idx[np.isfinite(est[idx])]
-                ref_err[(key[0], key[1], key[2], key[4])] = pd.Series(
-                    (est[ok] - truth[ok]) ** 2, index=rep[ok]
-                )
+                ref_key = (key[0], key[1], key[2], key[4])
+                ref_err[ref_key] = pd.Series((est[ok] - truth[ok]) ** 2, index=rep[ok])
+                ref_avar[ref_key] = float(theory_cols["avar"][idx[0]])
     rows = []
     for key, idx in groups.items():
         design, law, n, name, param = key
@@ -236,8 +244,14 @@ def summarize(
         if ref is not None:
             mine = pd.Series((x - th) ** 2, index=rep[ok])
             both = ref.index.intersection(mine.index)
+            inf_ref = ref_avar[(design, law, n, param)] == math.inf
+            inf_mine = row["avar"] == math.inf
             if name == reference:
                 row["rel_eff"], row["rel_eff_mcse"] = 1.0, 0.0
+            elif inf_ref or inf_mine:
+                # the MSE ratio diverges with R; report its limit, not a Monte Carlo draw of it
+                lim = nan if inf_ref and inf_mine else (math.inf if inf_ref else 0.0)
+                row["rel_eff"], row["rel_eff_mcse"] = lim, nan
             else:
                 row["rel_eff"], row["rel_eff_mcse"] = _ratio_mcse(
                     ref.loc[both].to_numpy(), mine.loc[both].to_numpy()
@@ -264,6 +278,10 @@ def summarize(
             rej = float((np.abs(xe - th) / se > crit).mean())
             row[f"coverage_{kind}"] = cov
             row[f"coverage_{kind}_mcse"] = math.sqrt(cov * (1 - cov) / Rk)
+            if np.isfinite(thp):
+                cp = float((np.abs(xe - thp) <= crit * se).mean())
+                row[f"coverage_pseudo_{kind}"] = cp
+                row[f"coverage_pseudo_{kind}_mcse"] = math.sqrt(cp * (1 - cp) / Rk)
             row[f"width_{kind}"] = 2 * crit * mse_
             row[f"width_{kind}_mcse"] = 2 * crit * sse / math.sqrt(Rk)
             row[f"reject_{kind}"] = rej
@@ -303,7 +321,9 @@ def _column_order(columns: pd.Index, kinds: list[str]) -> list[str]:
         "rel_eff",
     ]
     per_kind = [
-        f"{m}_{k}" for k in kinds for m in ("mean_se", "se_sd", "coverage", "width", "reject")
+        f"{m}_{k}"
+        for k in kinds
+        for m in ("mean_se", "se_sd", "coverage", "coverage_pseudo", "width", "reject")
     ]
     tail = ["ks", "ad", "skewness", "kurtosis", "rate"]
     order = [c for c in head if c in columns] + pair(core) + pair(per_kind) + pair(tail)
