@@ -8,7 +8,7 @@ import pickle
 
 import numpy as np
 import pytest
-from scipy import integrate, stats
+from scipy import integrate, special, stats
 
 from tailreg.distributions import (
     LAWS,
@@ -487,3 +487,45 @@ def test_skewnormal_short_tail_quantiles_are_polished():
     mirror = SkewNormal(-4)
     p = 1.0 - mirror.sf(-x)
     assert np.allclose(mirror.ppf(p[-2:]), -x[-2:], rtol=1e-7)  # p rounded near 1
+
+
+# -- skew-normal distribution functions (Owen's T and a Gauss–Laguerre short tail) --------
+def _skewnormal_logcdf_by_quad(x: float, a: float) -> float:
+    """log F(x) by adaptive quadrature of the density scaled by its value at x (no underflow)."""
+    law = SkewNormal(a)
+    l0 = float(law.logpdf(x))
+    val, _ = integrate.quad(
+        lambda s: math.exp(float(law.logpdf(x - s)) - l0), 0, np.inf, epsabs=0, epsrel=1e-13
+    )
+    return l0 + math.log(val)
+
+
+@pytest.mark.parametrize("a", [0.5, 4.0, 30.0])
+@pytest.mark.parametrize("x", [-8.0, -3.0, -1.0, -0.3, -0.05, 0.0, 0.4, 2.0])
+def test_skewnormal_logcdf_against_quadrature(a, x):
+    # scipy's skewnorm.cdf is off by 28% at a = 30, x = -1 (log F = -461.85): its short-tail
+    # fallback integrates with an absolute tolerance
+    expect = _skewnormal_logcdf_by_quad(x, a)
+    assert float(SkewNormal(a).logcdf(x)) == pytest.approx(expect, rel=1e-12, abs=1e-12)
+    # the mirror law: log S(-x) of SN(-a) is log F(x) of SN(a)
+    assert float(SkewNormal(-a).logsf(-x)) == pytest.approx(expect, rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("a", [-30.0, -4.0, 0.0, 1.0, 4.0, 30.0])
+def test_skewnormal_quantiles_invert_the_cdf_in_both_tails(a):
+    law = SkewNormal(a)
+    p = np.array([1e-300, 1e-100, 1e-18, 1e-6, 0.01, 0.3, 0.5, 0.7, 0.99, 1 - 1e-9])
+    q = law.ppf(p)
+    assert np.isfinite(q).all() and (np.diff(q) > 0).all()
+    lower = p <= 0.5
+    np.testing.assert_allclose(law.cdf(q[lower]), p[lower], rtol=1e-12)
+    np.testing.assert_allclose(law.sf(q[~lower]), 1 - p[~lower], rtol=1e-9)
+    assert law.ppf(0.0) == -np.inf and law.ppf(1.0) == np.inf and np.isnan(law.ppf(1.5))
+
+
+def test_skewnormal_with_a_zero_is_the_normal():
+    law, x = SkewNormal(0.0), np.linspace(-30, 30, 61)
+    np.testing.assert_allclose(law.logcdf(x), special.log_ndtr(x), rtol=1e-13)
+    p = np.array([1e-200, 1e-5, 0.2, 0.5, 0.8])
+    np.testing.assert_allclose(law.ppf(p), special.ndtri(p), rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(law.cdf(x) + law.sf(x), 1.0, rtol=1e-15)

@@ -337,11 +337,12 @@ def irls(
     if mode == "proposal2":
         kk = float(k2 if k2 is not None else getattr(loss, "k", _DEFAULT_K2))
         s = R_MAD_FACTOR * np.median(np.abs(resid), axis=1)
-    exact_tol = _EXACT_FIT_RTOL * np.sqrt(np.mean(Y * Y, axis=1))
-    start_rms = np.sqrt(np.mean(resid * resid, axis=1))
+    # row sums of squares by einsum: no (R, n) temporaries (these run once per block of fits)
+    exact_tol = _EXACT_FIT_RTOL * np.sqrt(np.einsum("ij,ij->i", Y, Y) / n)
+    start_rms = np.sqrt(np.einsum("ij,ij->i", resid, resid) / n)
 
     # equilibrate columns once: the Gram matrices are solved as D G D z = D g, delta = D z
-    d = 1.0 / np.sqrt(np.maximum((X * X).sum(axis=-2), np.finfo(float).tiny))
+    d = 1.0 / np.sqrt(np.maximum(np.einsum("...nk,...nk->...k", X, X), np.finfo(float).tiny))
     if shared:
         xx = (X[:, :, None] * X[:, None, :]).reshape(n, k * k)
 

@@ -139,7 +139,7 @@ class OLS(BaseRegressor):
         beta, gram_inv = lstsq(X, Y, with_gram_inv=True)
         resid = Y - (beta @ X.T if X.ndim == 2 else (X @ beta[..., None])[..., 0])
         n, k = X.shape[-2:]
-        s = np.sqrt((resid**2).sum(axis=1) / (n - k))
+        s = np.sqrt(np.einsum("ij,ij->i", resid, resid) / (n - k))
         ctx = CovContext(
             X=X,
             resid=resid,

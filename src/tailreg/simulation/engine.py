@@ -11,6 +11,7 @@ than ``study.max_errors`` failed fits stops the run with a message naming a seed
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
 from collections.abc import Mapping
@@ -169,14 +170,20 @@ def fit_block(study: Study, cell: Cell, block: Block, block_index: int) -> dict[
     }
 
 
+@functools.cache
+def _blas_controller() -> Any:
+    """One ``ThreadpoolController`` per process: finding the BLAS libraries costs ~4 ms."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
 def _run_task(payload: tuple[Study, int, Cell, tuple[int, ...]]) -> tuple[int, list, float]:
     """Task function (top level, picklable): fit seed blocks of one cell under one BLAS thread."""
-    from threadpoolctl import threadpool_limits
-
     study, index, cell, blocks = payload
     t0 = time.perf_counter()
     out = []
-    with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
+    with _blas_controller().limit(limits=1, user_api="blas"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for b in blocks:
             data = draw_block(study, cell, b)
