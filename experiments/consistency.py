@@ -43,6 +43,7 @@ from _common import cell_seed, study_arguments, write_meta, write_table  # noqa:
 from tailreg import plotting, theory  # noqa: E402
 from tailreg.simulation import Study, run_study, summarize  # noqa: E402
 from tailreg.simulation.generate import draw_x, make_error_law  # noqa: E402
+from tailreg.simulation.metrics import median_abs_error, wls_log_slope  # noqa: E402
 from tailreg.simulation.registry import make_estimator  # noqa: E402
 
 STUDY = "consistency"
@@ -143,38 +144,6 @@ def law_objects(cfg: dict) -> dict[str, object]:
     """Law label -> ``tailreg.distributions`` law object of every error spec."""
     study = split_studies(cfg)["main"]
     return {e.name: make_error_law(e) for e in study.errors}
-
-
-def median_abs_error(err: np.ndarray) -> tuple[float, float]:
-    """Median of |err| and its MCSE from the binomial order-statistic interval.
-
-    The 95% distribution-free interval for the median of R values runs between the order
-    statistics R/2 -+ 1.96 sqrt(R)/2; its half-width / 1.96 is the MCSE.
-    """
-    a = np.sort(np.abs(err[np.isfinite(err)]))
-    R = a.size
-    if R < 3:
-        return math.nan, math.nan
-    h = 1.96 * math.sqrt(R) / 2
-    lo = a[max(math.floor(R / 2 - h), 0)]
-    hi = a[min(math.ceil(R / 2 + h), R - 1)]
-    return float(np.median(a)), float((hi - lo) / (2 * 1.96))
-
-
-def wls_rate(n: np.ndarray, y: np.ndarray, y_mcse: np.ndarray) -> tuple[float, float]:
-    """Slope of log y on log n, weights 1/MCSE(log y)^2, and its standard error.
-
-    The same estimator as ``tailreg.simulation.metrics`` applies to the RMSE.
-    """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ly, v = np.log(y), (y_mcse / y) ** 2
-    ok = np.isfinite(ly) & np.isfinite(v) & (v > 0)
-    if np.unique(n[ok]).size < 2:
-        return math.nan, math.nan
-    ln, w = np.log(n[ok]), 1.0 / v[ok]
-    xw = (w * ln).sum() / w.sum()
-    sxx = (w * (ln - xw) ** 2).sum()
-    return float((w * (ln - xw) * ly[ok]).sum() / sxx), float(1.0 / math.sqrt(sxx))
 
 
 def save_fig(fig, stem: Path, bottom: float = 0.0, title_lines: int = 1) -> None:
@@ -306,7 +275,9 @@ def rates_table(summary: pd.DataFrame, medae: pd.DataFrame, laws: dict) -> pd.Da
     """Fitted rates (minus the log-log slope) from the RMSE and the median |error|."""
     rows = []
     for (law, est, par), g in medae.groupby(["law", "estimator", "parameter"], sort=False):
-        r, rs = wls_rate(g["n"].to_numpy(float), g["medae"].to_numpy(), g["medae_mcse"].to_numpy())
+        r, rs = wls_log_slope(
+            g["n"].to_numpy(float), g["medae"].to_numpy(), g["medae_mcse"].to_numpy()
+        )
         s = summary[
             (summary["law"] == law) & (summary["estimator"] == est) & (summary["parameter"] == par)
         ]

@@ -110,16 +110,6 @@ def test_known_answers(run):
     assert "![RMSE of the slope](consistency/fig_rmse_slope.png)" in text
 
 
-def test_median_abs_error_and_rate():
-    mod = load("consistency")
-    rng = np.random.default_rng(0)
-    m, se = mod.median_abs_error(rng.standard_normal(4000))
-    assert abs(m - 0.6745) < 3 * se and 0.005 < se < 0.03
-    n = np.array([100.0, 400.0, 1600.0])
-    r, rs = mod.wls_rate(n, 2.0 * n**-0.5, 0.01 * n**-0.5)
-    assert abs(r + 0.5) < 1e-12 and rs > 0
-
-
 def test_quick_config_parses():
     mod = load("consistency")
     cfg = mod.load_config(EXP / "consistency.toml", quick=True)

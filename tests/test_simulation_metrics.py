@@ -10,7 +10,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from tailreg.simulation.metrics import ad_statistic, ks_statistic, summarize
+from tailreg.simulation.metrics import (
+    ad_statistic,
+    ks_statistic,
+    median_abs_error,
+    summarize,
+    wls_log_slope,
+)
 
 OLS_X1 = [1.30, 0.80, 1.05, 0.40, 1.70]
 HUB_X1 = [1.10, 0.95, 1.00, 0.70, 1.35]
@@ -233,3 +239,37 @@ def test_shape_statistics_of_a_heavy_tailed_sample_stay_finite():
     assert np.isfinite(ad) and ad == pytest.approx(ref, rel=1e-10)
     assert g1 == pytest.approx(stats.skew(x), rel=1e-10)
     assert g2 == pytest.approx(stats.kurtosis(x), rel=1e-10)
+
+
+def test_median_abs_error_by_hand(summary):
+    # R = 5: the order-statistic interval runs from index floor(2.5 - 2.19) = 0 to
+    # ceil(2.5 + 2.19) = 5 -> clipped to 4, i.e. the smallest and largest |error|
+    err = [e - PSEUDO for e in OLS_X1]
+    a = sorted(abs(e) for e in err)
+    m, se = median_abs_error(np.array(err))
+    assert m == pytest.approx(st.median(a)) and se == pytest.approx((a[4] - a[0]) / (2 * 1.96))
+    row = _get(summary, "ols")  # about the pseudo-true target where it is known
+    assert row.medae == pytest.approx(m) and row.medae_mcse == pytest.approx(se)
+    big = np.random.default_rng(0).standard_normal(4000)
+    m, se = median_abs_error(big)
+    assert abs(m - 0.6745) < 3 * se and 0.005 < se < 0.03
+    assert all(math.isnan(v) for v in median_abs_error(np.array([1.0, np.nan])))
+
+
+def test_medae_rate_is_the_weighted_slope():
+    rng = np.random.default_rng(2)
+    rows = []
+    for n in (10, 40, 160):
+        x = TRUE + rng.standard_t(1.5, 60) / n ** (1 / 3)  # infinite variance
+        rows += _rows(n, "ols", list(x), [0.1] * 60, "classical")
+    t = pd.DataFrame(rows)
+    t["pseudo_true"] = t["true_value"]
+    s = summarize(t, bootstrap=0)
+    s = s[s.parameter == "x1"]
+    y, sig = s.medae.to_numpy(), s.medae_mcse.to_numpy() / s.medae.to_numpy()
+    coef, cov = np.polyfit(np.log(s.n.to_numpy(float)), np.log(y), 1, w=1 / sig, cov="unscaled")
+    np.testing.assert_allclose(s.rate_medae, coef[0], rtol=1e-10)
+    np.testing.assert_allclose(s.rate_medae_mcse, math.sqrt(cov[0, 0]), rtol=1e-10)
+    n = np.array([100.0, 400.0, 1600.0])
+    slope, se = wls_log_slope(n, 2.0 * n**-0.5, 0.01 * n**-0.5)
+    assert slope == pytest.approx(-0.5, abs=1e-12) and se > 0

@@ -43,7 +43,10 @@ The convergence rate is the weighted least-squares slope of :math:`\log \mathrm{
 (about the pseudo-true target where it is known, else the true value) on :math:`\log n`
 across sample sizes, weights :math:`1/\mathrm{MCSE}(\log\mathrm{RMSE}_n)^2`; ``rate_mcse``
 is its standard error :math:`(\sum_n w_n(\log n - \overline{\log n}_w)^2)^{-1/2}`. Finite
-variance gives a slope of :math:`-1/2`.
+variance gives a slope of :math:`-1/2`. Under infinite variance the RMSE does not settle
+(it grows with R), so ``rate_medae`` fits the same slope to the median absolute error
+``medae`` about the same target, whose MCSE is the half-width of the distribution-free 95%
+interval for a median (order statistics :math:`R/2 \mp 1.96\sqrt R/2`) over 1.96.
 """
 
 from __future__ import annotations
@@ -56,11 +59,54 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-__all__ = ["GROUP", "ad_statistic", "ks_statistic", "summarize"]
+__all__ = [
+    "GROUP",
+    "ad_statistic",
+    "ks_statistic",
+    "median_abs_error",
+    "summarize",
+    "wls_log_slope",
+]
 
 #: one summary row per group
 GROUP = ["design", "law", "n", "estimator", "parameter"]
 _COEF = re.compile(r"^(const|x\d+)$")
+
+
+def median_abs_error(err: np.ndarray) -> tuple[float, float]:
+    """Median of |err| over the finite values, and its MCSE.
+
+    The MCSE is the half-width of the distribution-free 95% interval for a median — the
+    order statistics :math:`R/2 \\mp 1.96\\sqrt R/2` of the sorted values — over 1.96.
+    NaN for fewer than 3 values.
+    """
+    a = np.sort(np.abs(np.asarray(err, dtype=float)))
+    a = a[np.isfinite(a)]
+    R = a.size
+    if R < 3:
+        return math.nan, math.nan
+    h = 1.96 * math.sqrt(R) / 2
+    lo = a[max(math.floor(R / 2 - h), 0)]
+    hi = a[min(math.ceil(R / 2 + h), R - 1)]
+    return float(np.median(a)), float((hi - lo) / (2 * 1.96))
+
+
+def wls_log_slope(n: np.ndarray, y: np.ndarray, y_mcse: np.ndarray) -> tuple[float, float]:
+    """Slope of log y on log n with weights 1/MCSE(log y)^2, and its standard error.
+
+    ``MCSE(log y) = MCSE(y)/y`` (delta method); points with a non-finite or zero weight are
+    dropped, and fewer than two distinct n give NaN.
+    """
+    n, y, y_mcse = (np.asarray(v, dtype=float) for v in (n, y, y_mcse))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ly, v = np.log(y), (y_mcse / y) ** 2
+    ok = np.isfinite(ly) & np.isfinite(v) & (v > 0)
+    if np.unique(n[ok]).size < 2:
+        return math.nan, math.nan
+    ln, w = np.log(n[ok]), 1.0 / v[ok]
+    xw = (w * ln).sum() / w.sum()
+    sxx = (w * (ln - xw) ** 2).sum()
+    return float((w * (ln - xw) * ly[ok]).sum() / sxx), float(1.0 / math.sqrt(sxx))
 
 
 def ks_statistic(z: np.ndarray, *, presorted: bool = False) -> np.ndarray:
@@ -168,12 +214,12 @@ def summarize(
     DataFrame
         Columns ``design, law, n, estimator, parameter, n_rep`` and, each followed by its
         ``<metric>_mcse``: ``converged``, ``mean``, ``bias``, ``bias_pseudo``, ``sd``,
-        ``rmse``, ``rmse_pseudo``, ``mae``, ``nvar``, ``nvar_ratio``, ``eff_crlb``,
-        ``rel_eff``; per covariance kind ``mean_se_<kind>``, ``se_sd_<kind>``,
-        ``coverage_<kind>``, ``coverage_pseudo_<kind>``, ``width_<kind>``, ``reject_<kind>``;
-        ``ks``, ``ad``, ``skewness``,
-        ``kurtosis``; and ``rate``. Also the targets ``true_value``, ``pseudo_true``,
-        ``avar`` and ``crlb``. See the module docstring for the formulas.
+        ``rmse``, ``rmse_pseudo``, ``mae``, ``medae``, ``nvar``, ``nvar_ratio``,
+        ``eff_crlb``, ``rel_eff``; per covariance kind ``mean_se_<kind>``,
+        ``se_sd_<kind>``, ``coverage_<kind>``, ``coverage_pseudo_<kind>``, ``width_<kind>``,
+        ``reject_<kind>``; ``ks``, ``ad``, ``skewness``, ``kurtosis``; ``rate`` and
+        ``rate_medae``. Also the targets ``true_value``, ``pseudo_true``, ``avar`` and
+        ``crlb``. See the module docstring for the formulas.
     """
     if hasattr(results, "replications"):
         results = results.replications
@@ -233,6 +279,7 @@ def summarize(
             row["rmse_pseudo"], row["rmse_pseudo_mcse"] = _mse_stats(x - thp)[:2]
         else:
             row["rmse_pseudo"] = row["rmse_pseudo_mcse"] = nan
+        row["medae"], row["medae_mcse"] = median_abs_error(x - (thp if np.isfinite(thp) else th))
         rel = math.sqrt(2.0 / (R - 1))
         nvar = n * s * s
         row["nvar"], row["nvar_mcse"] = nvar, nvar * rel
@@ -315,6 +362,7 @@ def _column_order(columns: pd.Index, kinds: list[str]) -> list[str]:
         "rmse",
         "rmse_pseudo",
         "mae",
+        "medae",
         "nvar",
         "nvar_ratio",
         "eff_crlb",
@@ -325,34 +373,30 @@ def _column_order(columns: pd.Index, kinds: list[str]) -> list[str]:
         for k in kinds
         for m in ("mean_se", "se_sd", "coverage", "coverage_pseudo", "width", "reject")
     ]
-    tail = ["ks", "ad", "skewness", "kurtosis", "rate"]
+    tail = ["ks", "ad", "skewness", "kurtosis", "rate", "rate_medae"]
     order = [c for c in head if c in columns] + pair(core) + pair(per_kind) + pair(tail)
     return order + [c for c in columns if c not in order]
 
 
 def _add_rates(out: pd.DataFrame) -> pd.DataFrame:
-    """Slope of log RMSE on log n per (design, law, estimator, parameter), WLS by MCSE."""
-    out["rate"] = np.nan
-    out["rate_mcse"] = np.nan
+    """Slopes of log RMSE and log median |error| on log n per (design, law, estimator,
+    parameter), weighted by their MCSEs (:func:`wls_log_slope`)."""
+    for col in ("rate", "rate_mcse", "rate_medae", "rate_medae_mcse"):
+        out[col] = np.nan
     if "rmse" not in out:
         return out
     use_pseudo = out["rmse_pseudo"].notna() if "rmse_pseudo" in out else False
     r = np.where(use_pseudo, out.get("rmse_pseudo"), out["rmse"]).astype(float)
     rs = np.where(use_pseudo, out.get("rmse_pseudo_mcse"), out["rmse_mcse"]).astype(float)
+    n = out["n"].to_numpy(float)
+    med = out["medae"].to_numpy(float)
+    med_se = out["medae_mcse"].to_numpy(float)
     for _, idx in out.groupby(
         ["design", "law", "estimator", "parameter"], sort=False
     ).indices.items():
-        ln = np.log(out["n"].to_numpy(float)[idx])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            y = np.log(r[idx])
-            v = (rs[idx] / r[idx]) ** 2
-        ok = np.isfinite(y) & np.isfinite(v) & (v > 0)
-        if np.unique(ln[ok]).size < 2:
-            continue
-        w = 1.0 / v[ok]
-        xw = (w * ln[ok]).sum() / w.sum()
-        sxx = (w * (ln[ok] - xw) ** 2).sum()
-        slope = (w * (ln[ok] - xw) * y[ok]).sum() / sxx
-        out.loc[out.index[idx], "rate"] = slope
-        out.loc[out.index[idx], "rate_mcse"] = 1.0 / math.sqrt(sxx)
+        rows = out.index[idx]
+        out.loc[rows, ["rate", "rate_mcse"]] = wls_log_slope(n[idx], r[idx], rs[idx])
+        out.loc[rows, ["rate_medae", "rate_medae_mcse"]] = wls_log_slope(
+            n[idx], med[idx], med_se[idx]
+        )
     return out
