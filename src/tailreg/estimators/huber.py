@@ -41,7 +41,10 @@ class Huber(MEstimatorMixin, BaseRegressor):
         have several roots the two can stop at different ones; ``"irls"`` then reproduces
         MASS. Measured (p = 3, 6000 samples per law and n): under a 20% contaminated normal
         (scale 10) 4 samples at n = 20 and 1 at n = 75, none at n = 30, 40, 50, 100, 200; none
-        of 126000 normal, t3 or lognormal samples at those n.
+        of 126000 normal, t3 or lognormal samples at those n. Over a wider sweep (normal,
+        lognormal, leverage and uniform regressors, p = 1 to 6, k = 0.5 and 1.345, eight
+        error laws, n = 30 and 200) 11 of 115000 fits differ, all at n = 30 under Cauchy,
+        Lomax or stable errors.
 
     Notes
     -----
