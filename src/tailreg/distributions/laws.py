@@ -283,6 +283,11 @@ _LAG_V, _LAG_W = np.polynomial.laguerre.laggauss(60)
 _LOG_LAG_W = np.log(_LAG_W)
 
 
+def _sn_logpdf(x: np.ndarray, a: float) -> np.ndarray:
+    """Skew-normal log density :math:`\\log 2 + \\log\\phi(x) + \\log\\Phi(a x)`."""
+    return _LOG2 - 0.5 * x * x - _LOG_SQRT_2PI + special.log_ndtr(a * x)
+
+
 def _sn_logcdf(x: np.ndarray, a: float) -> np.ndarray:
     r"""Skew-normal :math:`\log F(x)` for :math:`a \ge 0`.
 
@@ -310,7 +315,7 @@ def _sn_logcdf(x: np.ndarray, a: float) -> np.ndarray:
         r = math.sqrt(1.0 + a * a)
         c = r * r * np.abs(xt) + r
         y = xt[:, None] - _LAG_V[None, :] / c[:, None]
-        logg = _LAG_V + _LOG2 - 0.5 * y * y - _LOG_SQRT_2PI + special.log_ndtr(a * y)
+        logg = _LAG_V + _sn_logpdf(y, a)
         out[tail] = special.logsumexp(logg + _LOG_LAG_W, axis=1) - np.log(c)
     return out.reshape(shape)[()]
 
@@ -349,7 +354,7 @@ def _sn_quantile(t: np.ndarray, upper: np.ndarray, a: float) -> np.ndarray:
             lf = np.where(upper, _sn_logsf(x, a), _sn_logcdf(x, a))
             # h(x) = lf - t is increasing in x below (log F) and decreasing above (log S)
             h = np.where(upper, t - lf, lf - t)
-            dh = np.exp(_LOG2 - 0.5 * x * x - _LOG_SQRT_2PI + special.log_ndtr(a * x) - lf)
+            dh = np.exp(_sn_logpdf(x, a) - lf)
             lo = np.where(h < 0, x, lo)
             hi = np.where(h > 0, x, hi)
             newton = x - h / dh
@@ -403,8 +408,7 @@ class SkewNormal(_ScipyLaw):
 
     def logpdf(self, x):
         r""":math:`\log 2 + \log\phi(x) + \log\Phi(a x)` (no underflow in either tail)."""
-        x = np.asarray(x, dtype=float)
-        return _LOG2 - 0.5 * x * x - _LOG_SQRT_2PI + special.log_ndtr(self.a * x)
+        return _sn_logpdf(np.asarray(x, dtype=float), self.a)
 
     def pdf(self, x):
         r"""Density :math:`2\phi(x)\Phi(a x)`."""

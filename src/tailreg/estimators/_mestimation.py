@@ -364,7 +364,20 @@ def irls(
     # per active replication: still taking Newton steps, and the previous residual change
     nt = np.full(R, bool(newton))
     prev = np.full(R, np.inf)
+    near = np.zeros(R, dtype=bool)
+    sgrad: np.ndarray | None = None  # the MAD's gradient, in a joint sweep
     min_inside = max(2 * k, n // 4)
+
+    def keep_only(keep: np.ndarray) -> None:
+        """Shrink the working arrays to the replications still iterating."""
+        nonlocal idx, ba, ra, sa, ea, wa, ua, nt, prev, near, sgrad, Xa, da
+        idx, ba, ra, sa, ea = idx[keep], ba[keep], ra[keep], sa[keep], ea[keep]
+        nt, prev, near = nt[keep], prev[keep], near[keep]
+        wa = wa[keep] if wa is not None else None
+        ua = ua[keep] if ua is not None else None
+        sgrad = sgrad[keep] if sgrad is not None else None
+        if not shared:
+            Xa, da = Xa[keep], da[keep]
 
     def retire(leave: np.ndarray, it: int) -> None:
         rows = idx[leave]
@@ -381,6 +394,7 @@ def irls(
         # MASS's iteration reaches
         near = nt & (prev <= _JOINT_NEWTON_DELTA2)
         joint = mode == "mad" and near.any()
+        sgrad = None
         if joint:
             sa, sgrad = _mad_with_gradient(ra, Xa, half)
         elif mode == "mad":
@@ -393,15 +407,7 @@ def irls(
                 exact[idx[ex]] = True
                 converged[idx[ex]] = True
                 retire(ex, it - 1)
-                keep = ~ex
-                idx, ba, ra, sa, ea = idx[keep], ba[keep], ra[keep], sa[keep], ea[keep]
-                wa = wa[keep] if wa is not None else None
-                ua = ua[keep] if ua is not None else None
-                nt, prev, near = nt[keep], prev[keep], near[keep]
-                if joint:
-                    sgrad = sgrad[keep]
-                if not shared:
-                    Xa, da = Xa[keep], da[keep]
+                keep_only(~ex)
                 if idx.size == 0:
                     break
 
@@ -461,13 +467,7 @@ def irls(
             converged[idx[done]] = True
             singular[idx[bad]] = True
             retire(leave, it)
-            keep = ~leave
-            idx, ba, ra, sa, ea = idx[keep], ba[keep], ra[keep], sa[keep], ea[keep]
-            wa = wa[keep] if wa is not None else None
-            ua = ua[keep]
-            nt, prev = nt[keep], prev[keep]
-            if not shared:
-                Xa, da = Xa[keep], da[keep]
+            keep_only(~leave)
             if idx.size == 0:
                 break
     if idx.size:
@@ -565,9 +565,14 @@ def m_cov_context(
     loss: Loss,
     options: Mapping[str, Any] | None = None,
     gram_inv: np.ndarray | None = None,
+    with_scores: bool = True,
 ) -> CovContext:
-    """The :class:`CovContext` of an M-fit: residuals, scale, loss, scores and Jacobian."""
-    scores, jac = m_scores_jacobian(X, resid, scale, loss)
+    """The :class:`CovContext` of an M-fit: residuals, scale, loss, scores and Jacobian.
+
+    ``with_scores=False`` leaves the scores (R, n, k) and Jacobians out (None): they cost as
+    much as an IRLS sweep and only some covariance kinds read them.
+    """
+    scores, jac = m_scores_jacobian(X, resid, scale, loss) if with_scores else (None, None)
     return CovContext(
         X=X,
         resid=resid,
@@ -638,17 +643,8 @@ def m_many_fits(
     """
     bad = res.exact_fit | res.singular
     s = np.where(bad, 1.0, res.scale)
-    if any(REGISTRY[kind].uses_scores for kind in kinds if kind in REGISTRY):
-        ctx = m_cov_context(X, res.resid, s, loss, options, res.gram_inv)
-    else:  # the scores (R, n, k) and Jacobians cost as much as an IRLS sweep: skip them
-        ctx = CovContext(
-            X=X,
-            resid=res.resid,
-            scale=s,
-            loss=loss,
-            options=dict(options or {}),
-            gram_inv=res.gram_inv,
-        )
+    with_scores = any(REGISTRY[kind].uses_scores for kind in kinds if kind in REGISTRY)
+    ctx = m_cov_context(X, res.resid, s, loss, options, res.gram_inv, with_scores)
     se = {}
     with np.errstate(divide="ignore", invalid="ignore"):
         for kind in kinds:
