@@ -44,7 +44,6 @@ from tailreg import plotting  # noqa: E402
 from tailreg.simulation import run_study  # noqa: E402
 from tailreg.simulation.generate import make_error_law  # noqa: E402
 from tailreg.simulation.spec import Design, ErrorSpec, Study  # noqa: E402
-from tailreg.simulation.targets import is_symmetric  # noqa: E402
 
 STUDY = "inference"
 STUDY_KEYS = ("seed", "seed_block", "max_errors")
@@ -146,7 +145,7 @@ def coverage_table(reps: pd.DataFrame, study: Study) -> pd.DataFrame:
         elif param in ("const",) or param.startswith("x"):
             target = float(d["pseudo_true"].iloc[0])
             engine = target
-            if not np.isfinite(target) and is_symmetric(spec):
+            if not np.isfinite(target) and make_error_law(spec).symmetric:
                 target = float(d["true_value"].iloc[0])
         else:
             continue

@@ -33,8 +33,9 @@ CONFIGS = {
     "lad": lambda: tailreg.LAD(random_state=1, n_boot=20),
     "lad_ip": lambda: tailreg.LAD(solver="interior-point", random_state=1, n_boot=20),
     "q25": lambda: tailreg.QuantileRegression(0.25, random_state=2, n_boot=20),
-    "q90_bof": lambda: tailreg.QuantileRegression(0.9, bandwidth="bofinger", n_boot=20,
-                                                  random_state=3),
+    "q90_bof": lambda: tailreg.QuantileRegression(
+        0.9, bandwidth="bofinger", n_boot=20, random_state=3
+    ),
     "mm": lambda: tailreg.MM(random_state=5),
     "mm85": lambda: tailreg.MM(efficiency=0.85, random_state=5),
     "t3": lambda: tailreg.StudentTMLE(df=3.0),
@@ -48,8 +49,10 @@ def datasets() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     sl = stackloss.load_pandas().data
     en = engel.load_pandas().data
     out = {
-        "stackloss": (sl[["AIRFLOW", "WATERTEMP", "ACIDCONC"]].to_numpy(float),
-                      sl["STACKLOSS"].to_numpy(float)),
+        "stackloss": (
+            sl[["AIRFLOW", "WATERTEMP", "ACIDCONC"]].to_numpy(float),
+            sl["STACKLOSS"].to_numpy(float),
+        ),
         "engel": (en[["income"]].to_numpy(float), en["foodexp"].to_numpy(float)),
     }
     rng = np.random.default_rng(20261202)

@@ -11,8 +11,8 @@ from scipy import stats
 from tailreg import theory
 from tailreg.distributions import make
 from tailreg.losses import Huber
+from tailreg.population import s_functional, t_mle_functional
 from tailreg.simulation import Study
-from tailreg.simulation.functionals import s_functional, t_mle_functional
 from tailreg.simulation.targets import cell_targets
 
 NAMES = ("const", "x1")

@@ -1,7 +1,9 @@
 """The estimator base class: scikit-learn plumbing, input checks and ``fit_many``.
 
-A concrete estimator declares its covariance kinds and implements two check-free array
-methods:
+A concrete estimator declares its capabilities — covariance kinds, the name studies call it
+by (``study_name``), its nuisance parameters (``nuisance_names``), what ``result_.objective``
+holds (``objective_doc``) and its pseudo-true target (``target(law)``) — and implements two
+check-free array methods:
 
 ``_fit(X, y, names) -> FitResult``
     one fit; ``X`` (n, k) already holds the constant column and passed
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -24,6 +26,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._validation import add_constant, check_design, check_finite, default_names
 from ..exceptions import ConvergenceWarning
 from ..inference.results import FitResult, ManyFits
+from ..theory import Target
 
 __all__ = ["BaseRegressor"]
 
@@ -33,6 +36,15 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
 
     #: covariance kinds the estimator supports; the first is the default
     _cov_kinds: ClassVar[tuple[str, ...]] = ()
+    #: the name a study file uses for this estimator (``[[estimators]] name = ...``)
+    study_name: ClassVar[str] = ""
+    #: parameters after the coefficients in ``params``. Rule: they are named after the
+    #: parametrisation of the error law the likelihood assumes — ``sigma2`` for
+    #: :math:`N(0, \sigma^2)`, ``sigma`` (and ``df``) for :math:`\sigma t_\nu`; an estimator
+    #: whose scale is not a parameter of its inference has none (its scale is ``result_.scale``)
+    nuisance_names: ClassVar[tuple[str, ...]] = ()
+    #: what ``result_.objective`` holds
+    objective_doc: ClassVar[str] = ""
     #: rows needed beyond the number of coefficients (e.g. 1 when a scale is estimated)
     _min_extra_rows: ClassVar[int] = 0
 
@@ -44,6 +56,22 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
 
     def _fit(self, X: np.ndarray, y: np.ndarray, names: list[str]) -> FitResult:
         raise NotImplementedError
+
+    def target(self, law: Any) -> Target | None:
+        """The pseudo-true target at an i.i.d. error law, or None when the theory has none.
+
+        Parameters
+        ----------
+        law : error law
+            Anything :mod:`tailreg.theory` accepts (``pdf``, ``cdf``, ``ppf``, ...).
+
+        Returns
+        -------
+        tailreg.theory.Target or None
+            The location functional :math:`T(F)` the intercept converges to (shifted by it),
+            with the asymptotic variances of the location and the slopes.
+        """
+        return None
 
     # -- public API -------------------------------------------------------------------
     @property

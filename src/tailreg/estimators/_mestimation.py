@@ -35,11 +35,13 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from .. import theory
 from ..exceptions import ConvergenceWarning, ExactFitWarning
 from ..inference.covariance import REGISTRY, CovContext, covariance, weighted_gram
 from ..inference.results import FitResult, ManyFits
 from ..losses import Loss
 from ..scale import MASS_MAD_CONSTANT, R_MAD_FACTOR, huber_proposal2_step
+from ..theory import Target
 from .ols import lstsq
 
 __all__ = [
@@ -676,6 +678,22 @@ class MEstimatorMixin:
 
     def _make_loss(self) -> Loss:
         raise NotImplementedError
+
+    def target(self, law: Any) -> Target | None:
+        """The M-location of the loss at the law, under the estimator's scale rule.
+
+        ``scale="mad"`` re-estimates the MAD of the residuals at every step, which the theory's
+        ``"estimated"`` convention models; a fixed scale is a known scale; proposal 2 has no
+        counterpart in :mod:`tailreg.theory` (None).
+        """
+        rule = self._scale_rule()
+        if isinstance(rule, str):
+            if rule != "mad":
+                return None
+            return theory.target(self._make_loss(), law, "estimated")
+        if np.ndim(rule) == 0 and np.isfinite(rule):
+            return theory.target(self._make_loss(), law, float(rule))
+        return None
 
     def _scale_rule(self) -> str | float | np.ndarray:
         return check_scale_rule(self.scale)  # type: ignore[attr-defined]

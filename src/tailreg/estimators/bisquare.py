@@ -57,6 +57,8 @@ class Bisquare(MEstimatorMixin, BaseRegressor):
     """
 
     _cov_kinds = ("H1", "sandwich")
+    study_name = "bisquare"
+    objective_doc = "sum of rho_c(r_i / s) at the final scale s"
     _min_extra_rows = 1
 
     def __init__(

@@ -63,6 +63,8 @@ class Huber(MEstimatorMixin, BaseRegressor):
     """
 
     _cov_kinds = ("H1", "sandwich")
+    study_name = "huber"
+    objective_doc = "sum of rho_k(r_i / s) at the final scale s"
     _min_extra_rows = 1
 
     def __init__(

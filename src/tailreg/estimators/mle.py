@@ -19,11 +19,13 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from .. import theory
 from .._validation import check_positive
 from ..exceptions import ConvergenceWarning
 from ..inference.covariance import CovContext, covariance
 from ..inference.results import FitResult, ManyFits
 from ..losses import Squared
+from ..theory import Target
 from ._base import BaseRegressor, _warn_unconverged
 
 __all__ = ["GaussianMLE", "gaussian_scores_information"]
@@ -182,12 +184,19 @@ class GaussianMLE(BaseRegressor):
     """
 
     _cov_kinds = ("oim", "sandwich")
+    study_name = "gaussian_mle"
+    nuisance_names = ("sigma2",)
+    objective_doc = "negative log-likelihood"
     _min_extra_rows = 1
 
     def __init__(self, fit_intercept: bool = True, tol: float = 1e-8, max_iter: int = 100) -> None:
         self.fit_intercept = fit_intercept
         self.tol = tol
         self.max_iter = max_iter
+
+    def target(self, law) -> Target:
+        """The mean of the law (the Gaussian MLE of beta is least squares)."""
+        return theory.target(Squared(), law, 1.0)
 
     def _check_params(self) -> None:
         check_positive("tol", self.tol)

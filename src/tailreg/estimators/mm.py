@@ -8,18 +8,22 @@ breakdown point (Yohai 1987).
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import replace
 from numbers import Integral
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .. import population, theory
 from .._validation import check_in_range, check_random_state
 from ..exceptions import ConvergenceWarning
 from ..inference.covariance import CovarianceKind, register, weighted_gram
 from ..inference.results import FitResult
 from ..losses import Bisquare
+from ..theory import Target
 from ._base import BaseRegressor
 from ._mestimation import ExactFitWarning, irls, m_cov_context, warn_irls
 from ._sestimation import (
@@ -189,6 +193,8 @@ class MM(BaseRegressor):
     """
 
     _cov_kinds = ("avar1", "sandwich")
+    study_name = "mm"
+    objective_doc = "sum of rho_c(r_i / s) of the M-step at the S-scale s"
     _min_extra_rows = 1
 
     def __init__(
@@ -221,6 +227,18 @@ class MM(BaseRegressor):
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
         check_in_range("tol", self.tol, 0.0, 1.0)
         self._constants()
+
+    def target(self, law: Any) -> Target | None:
+        """The bisquare M-location at the S-functional's scale (Yohai 1987).
+
+        The S-scale's influence enters the intercept's variance unless the law is symmetric,
+        so there ``avar`` is NaN for asymmetric laws; the slopes have the fixed-scale variance.
+        """
+        c_chi, c_psi, b = self._constants()
+        scale = population.s_functional(law, c_chi, b)[1]
+        if not math.isfinite(scale):
+            return None
+        return theory.target(Bisquare(c_psi), law, scale, symmetric_only_avar=True)
 
     def _constants(self) -> tuple[float, float, float]:
         """``(c_chi, c_psi, b)`` of the S- and M-steps."""

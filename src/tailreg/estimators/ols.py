@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .. import theory
 from .._validation import check_positive
 from ..inference.covariance import CovContext, covariance, gram_inverse, xtx_inv
 from ..inference.results import FitResult, ManyFits
 from ..losses import Squared
+from ..theory import Target
 from ._base import BaseRegressor
 
 __all__ = ["OLS", "lstsq", "lstsq_qr"]
@@ -101,6 +103,8 @@ class OLS(BaseRegressor):
     """
 
     _cov_kinds = ("classical", "HC0", "HC1", "HC2", "HC3", "HAC")
+    study_name = "ols"
+    objective_doc = "residual sum of squares"
 
     def __init__(self, fit_intercept: bool = True, hac_maxlags: int | None = None) -> None:
         self.fit_intercept = fit_intercept
@@ -109,6 +113,10 @@ class OLS(BaseRegressor):
     def _check_params(self) -> None:
         if self.hac_maxlags is not None:
             check_positive("hac_maxlags", self.hac_maxlags)
+
+    def target(self, law) -> Target:
+        """The mean of the law: least squares estimates :math:`E[y|x]`."""
+        return theory.target(Squared(), law, 1.0)
 
     def _options(self) -> dict:
         return {} if self.hac_maxlags is None else {"maxlags": int(self.hac_maxlags)}

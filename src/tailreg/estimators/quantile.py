@@ -16,18 +16,21 @@ import warnings
 from dataclasses import dataclass
 from functools import partial
 from numbers import Integral
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.linalg import LinAlgError, solve_triangular
 from scipy.optimize import linprog
 
+from .. import theory
 from .._validation import SeedLike, check_in_range, check_positive, check_random_state
 from ..exceptions import ConvergenceWarning
 from ..inference import quantile_cov
 from ..inference.covariance import CovContext, covariance
 from ..inference.results import FitResult, ManyFits
-from ..losses import Check
+from ..losses import Absolute, Check, Loss
+from ..theory import Target
 from ._base import BaseRegressor, _warn_unconverged
 from ._frisch_newton import frisch_newton, response_scale, vertex_polish
 from ._frisch_newton_many import frisch_newton_many, response_scale_many, vertex_polish_many
@@ -377,6 +380,8 @@ class QuantileRegression(BaseRegressor):
     """
 
     _cov_kinds = ("iid", "nid", "ker", "bootstrap")
+    study_name = "quantile"
+    objective_doc = "sum of rho_tau(r_i), the check loss"
 
     def __init__(
         self,
@@ -397,6 +402,13 @@ class QuantileRegression(BaseRegressor):
     @property
     def _tau(self) -> float:
         return self.tau
+
+    def _target_loss(self) -> Loss:
+        return Check(float(self._tau))
+
+    def target(self, law: Any) -> Target:
+        """The tau-quantile of the law (Koenker & Bassett 1978)."""
+        return theory.target(self._target_loss(), law, 1.0)
 
     def _check_params(self) -> None:
         check_in_range("tau", self._tau, 0.0, 1.0)
@@ -554,6 +566,12 @@ class LAD(QuantileRegression):
         self.n_boot = n_boot
         self.random_state = random_state
 
+    study_name = "lad"
+    objective_doc = "sum of rho_0.5(r_i) = sum |r_i| / 2"
+
     @property
     def _tau(self) -> float:
         return 0.5
+
+    def _target_loss(self) -> Loss:
+        return Absolute()

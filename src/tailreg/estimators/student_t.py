@@ -24,18 +24,22 @@ The likelihood is not concave and can have several local maxima for small :math:
 from __future__ import annotations
 
 import contextlib
+import math
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from .. import population, theory
 from .._validation import check_positive
 from ..exceptions import ConvergenceWarning, MultipleOptimaWarning
 from ..inference.covariance import CovContext, covariance, xtx_inv
 from ..inference.results import FitResult, ManyFits
 from ..losses import Huber as HuberLoss
 from ..losses import StudentT
+from ..theory import Target
 from ._base import BaseRegressor, _warn_unconverged
 from .ols import lstsq
 
@@ -426,6 +430,9 @@ class StudentTMLE(BaseRegressor):
     """
 
     _cov_kinds = ("oim", "sandwich")
+    study_name = "student_t"
+    nuisance_names = ("sigma", "df")
+    objective_doc = "negative log-likelihood"
     _min_extra_rows = 1
 
     def __init__(
@@ -441,6 +448,20 @@ class StudentTMLE(BaseRegressor):
         self.tol = tol
         self.max_iter = max_iter
         self.df_bounds = df_bounds
+
+    def target(self, law: Any) -> Target | None:
+        """With df fixed: the t location at the likelihood's limit scale; None with df estimated.
+
+        The likelihood scale's influence enters the intercept's variance unless the law is
+        symmetric (``avar`` NaN for asymmetric laws).
+        """
+        if self.df is None:
+            return None
+        df = float(self.df)
+        scale = population.t_mle_functional(law, df)[1]
+        if not math.isfinite(scale):
+            return None
+        return theory.target(StudentT(df), law, scale, symmetric_only_avar=True)
 
     def _check_params(self) -> None:
         if self.df is not None:

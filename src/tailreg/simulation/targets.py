@@ -13,7 +13,7 @@ error law is :math:`T` with asymptotic variance :math:`V` (``tailreg.theory``):
 
 where :math:`V_{fix} = s^2E\\psi^2/(E\\psi')^2` at the limit :math:`(T, s)` equals :math:`V`
 unless the scale is estimated. MM and the fixed-df Student-t MLE estimate their scale
-by the S-functional and by the likelihood (:mod:`~tailreg.simulation.functionals`); their
+by the S-functional and by the likelihood (each estimator's ``target(law)``); their
 targets come from the theory at that limit scale, and their intercept variance is given for
 symmetric laws only. The Cramér–Rao bound is :math:`(M^{-1})_{jj}/I(F)`.
 
@@ -37,34 +37,18 @@ from typing import Any
 import numpy as np
 
 from .generate import make_error_law, x_moments
-from .registry import target_loss
-from .spec import Cell, ErrorSpec, EstimatorSpec
+from .registry import make_estimator
+from .spec import Cell, EstimatorSpec
 
-__all__ = ["cell_targets", "is_symmetric"]
-
-
-#: estimators whose location functional needs no common residual scale (mean, quantiles)
-_SCALE_FREE = frozenset({"ols", "gaussian_mle", "lad", "quantile"})
-
-
-def is_symmetric(spec: ErrorSpec) -> bool:
-    """True when the (innovation) law is symmetric about its centre."""
-    p = dict(spec.params)
-    if spec.law in ("normal", "t", "cauchy", "laplace", "logistic", "contaminated"):
-        return True
-    return (
-        (spec.law == "stable" and p.get("beta", 0.0) == 0.0)
-        or (spec.law == "skewnormal" and p.get("a", 0.0) == 0.0)
-        or (spec.law == "asymmetric_laplace" and p.get("tau") == 0.5)
-    )
+__all__ = ["cell_targets"]
 
 
 @lru_cache(maxsize=1024)
-def _functional(loss: Any, law: Any, scale: Any) -> Any:
-    theory = importlib.import_module("tailreg.theory")
+def _target(est: EstimatorSpec, law: Any) -> Any:
+    """The estimator's :class:`~tailreg.theory.Target` at the law (cached: one per cell)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return theory.m_functional(loss, law, scale)
+        return make_estimator(est).target(law)
 
 
 @lru_cache(maxsize=256)
@@ -75,54 +59,26 @@ def _crlb(law: Any) -> float:
         return float(theory.cramer_rao_bound(law))
 
 
-def _joint_scale(est: EstimatorSpec, law: Any) -> tuple[Any, float] | None:
-    """(loss, limit scale) of MM and of the fixed-df Student-t MLE (see ``functionals``)."""
-    losses = importlib.import_module("tailreg.losses")
-    from . import functionals
-
-    p = dict(est.params)
-    if est.name == "mm":
-        from .registry import make_estimator
-
-        c_chi, c_psi, b = make_estimator(est)._constants()
-        return losses.Bisquare(c_psi), functionals.s_functional(law, c_chi, b)[1]
-    if est.name == "student_t" and p.get("df") is not None:
-        df = float(p["df"])
-        return losses.StudentT(df), functionals.t_mle_functional(law, df)[1]
-    return None
-
-
-def _location(est: EstimatorSpec, spec: ErrorSpec, law: Any) -> tuple[float, float, float]:
-    r"""(T, V, V_fix) of the estimator at the innovation law; NaN where unknown.
+def _location(est: EstimatorSpec, law: Any) -> tuple[float, float, float, Any]:
+    r"""(T, V, V_fix, target) of the estimator at the innovation law; NaN where unknown.
 
     ``V`` is the variance of the location (intercept) part, ``V_fix`` the fixed-scale
-    :math:`s^2E\psi^2/(E\psi')^2` at the limit, which the slopes have.
+    :math:`s^2E\psi^2/(E\psi')^2` at the limit, which the slopes have. Where the estimator's
+    theory has no answer and the law is symmetric, every location functional is its centre.
     """
     nan = math.nan
-    tl = target_loss(est)
     try:
-        if tl is not None:
-            mf = _functional(tl[0], law, tl[1])
-            T, V = float(mf.location), float(mf.avar)
-            vfix = V
-            if mf.convention == "estimated" and mf.e_dpsi and math.isfinite(mf.e_psi2):
-                vfix = float(mf.scale**2 * mf.e_psi2 / mf.e_dpsi**2)
-            return T, V, vfix
-        js = _joint_scale(est, law)
-        if js is not None and math.isfinite(js[1]):
-            mf = _functional(js[0], law, js[1])
-            # the scale's own influence enters the intercept's variance unless the law is
-            # symmetric; the slopes have the fixed-scale variance either way
-            V = float(mf.avar) if is_symmetric(spec) else nan
-            return float(mf.location), V, float(mf.avar)
+        tg = _target(est, law)
+        if tg is not None:
+            return float(tg.location), float(tg.avar), float(tg.avar_slopes), tg
     except Exception:  # the theory could not solve: record NaN, never stop the run
         pass
-    if is_symmetric(spec):
+    if getattr(law, "symmetric", False):
         try:
-            return float(law.median()), nan, nan
+            return float(law.median()), nan, nan, None
         except Exception:
             pass
-    return nan, nan, nan
+    return nan, nan, nan, None
 
 
 def cell_targets(
@@ -148,7 +104,7 @@ def cell_targets(
         law = make_error_law(spec)
     except Exception:
         return {"true_value": true, "pseudo_true": pseudo, "avar": avar, "crlb": crlb}
-    T, V, vfix = _location(est, spec, law)
+    T, V, vfix, tg = _location(est, law)
     mu, sigma = x_moments(design)
     M = np.block([[np.ones((1, 1)), mu[None, :]], [mu[:, None], sigma + np.outer(mu, mu)]])
     minv = np.diag(np.linalg.inv(M))
@@ -173,7 +129,7 @@ def cell_targets(
         linear = het.get("scale_fn", "linear") == "linear" and nonneg
         if T == 0.0:
             pseudo[0] = design.intercept
-        elif linear and est.name in _SCALE_FREE:
+        elif linear and tg is not None and tg.scale_free:
             # sigma(x) = a + b x for x >= 0: the mean and the quantiles scale point by point,
             # so the estimator's T-line is b0 + aT + (beta_j + bT) x_j
             pseudo[0] = design.intercept + a * T
@@ -193,7 +149,7 @@ def cell_targets(
                 pass
     else:
         phi = float(spec.ar1)
-        if est.name in ("ols", "gaussian_mle") or is_symmetric(spec):
+        if (tg is not None and tg.kind == "mean") or getattr(law, "symmetric", False):
             pseudo[0] = design.intercept + T / (1.0 - phi)
         if "sigma2" in param_names:
             try:  # stationary AR(1) variance

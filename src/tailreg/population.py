@@ -1,5 +1,8 @@
 r"""Population limits of the MM and Student-t MLE location/scale, for their pseudo-true targets.
 
+(Moved here from ``tailreg.simulation.functionals``: the estimators' ``target(law)`` need
+them, and estimators must not import the simulation layer.)
+
 ``tailreg.theory`` gives :math:`T(F)` for a loss at a known scale, a MAD scale, or the
 Huber-type joint MAD scale. The MM estimator and the Student-t MLE estimate their scale
 differently, so their limits are computed here and then handed to the theory at that fixed
