@@ -1,5 +1,6 @@
 """Regression estimators: one loss family, one result object, scikit-learn compatible."""
 
+from ._base import BaseRegressor
 from .bisquare import Bisquare
 from .huber import Huber
 from .mle import GaussianMLE
@@ -12,6 +13,7 @@ __all__ = [
     "LAD",
     "MM",
     "OLS",
+    "BaseRegressor",
     "Bisquare",
     "GaussianMLE",
     "Huber",

@@ -75,6 +75,15 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
 
     # -- public API -------------------------------------------------------------------
     @property
+    def cov_kinds(self) -> tuple[str, ...]:
+        """Covariance kinds the estimator supports (the first is the default)."""
+        return tuple(self._cov_kinds)
+
+    def check_params(self) -> None:
+        """Validate the hyperparameters; raise ``ValueError`` naming the bad one."""
+        self._check_params()
+
+    @property
     def default_cov_kind(self) -> str:
         """The covariance kind ``result_`` uses unless told otherwise."""
         return self._cov_kinds[0]

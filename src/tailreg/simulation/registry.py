@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import estimators
-from ..estimators._base import BaseRegressor
+from ..estimators import BaseRegressor
 from .spec import EstimatorSpec
 
 __all__ = ["ESTIMATORS", "default_kinds", "estimator_class", "make_estimator"]
@@ -43,4 +43,4 @@ def make_estimator(spec: EstimatorSpec) -> Any:
 
 def default_kinds(est: Any) -> tuple[str, ...]:
     """Covariance kinds recorded by default: all but the costly ``bootstrap``."""
-    return tuple(k for k in est._cov_kinds if k != "bootstrap")
+    return tuple(k for k in est.cov_kinds if k != "bootstrap")

@@ -391,17 +391,17 @@ class EstimatorSpec:
         spec = cls(name, params, label, kinds)
         try:
             est = make_estimator(spec)
-            est._check_params()
+            est.check_params()
         except ImportError as exc:
             raise ValueError(f"{where}: estimator {name!r} is not available ({exc})") from exc
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{where} ({spec.display}): {exc}") from exc
         if kinds is not None:
-            bad = [k for k in kinds if k not in est._cov_kinds]
+            bad = [k for k in kinds if k not in est.cov_kinds]
             if bad:
                 raise ValueError(
                     f"{where}.kinds: {bad} not available for {name!r}; "
-                    f"choose from {list(est._cov_kinds)}"
+                    f"choose from {list(est.cov_kinds)}"
                 )
         return spec
 
