@@ -26,6 +26,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._validation import add_constant, check_design, check_finite, default_names
 from ..exceptions import ConvergenceWarning
 from ..inference.results import FitResult, ManyFits
+from ..losses import Loss
 from ..theory import Target
 
 __all__ = ["BaseRegressor"]
@@ -56,6 +57,11 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
 
     def _fit(self, X: np.ndarray, y: np.ndarray, names: list[str]) -> FitResult:
         raise NotImplementedError
+
+    @property
+    def loss(self) -> Loss | None:
+        """The loss whose estimating equations define the fit (None if there is no single one)."""
+        return None
 
     def target(self, law: Any) -> Target | None:
         """The pseudo-true target at an i.i.d. error law, or None when the theory has none.

@@ -679,6 +679,11 @@ class MEstimatorMixin:
     def _make_loss(self) -> Loss:
         raise NotImplementedError
 
+    @property
+    def loss(self) -> Loss:
+        """The M-estimator's loss (rho, psi, psi', weights)."""
+        return self._make_loss()
+
     def target(self, law: Any) -> Target | None:
         """The M-location of the loss at the law, under the estimator's scale rule.
 

@@ -194,6 +194,11 @@ class GaussianMLE(BaseRegressor):
         self.tol = tol
         self.max_iter = max_iter
 
+    @property
+    def loss(self) -> Squared:
+        """The Gaussian negative log-likelihood in beta is the squared loss."""
+        return Squared()
+
     def target(self, law) -> Target:
         """The mean of the law (the Gaussian MLE of beta is least squares)."""
         return theory.target(Squared(), law, 1.0)

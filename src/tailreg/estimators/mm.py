@@ -228,6 +228,11 @@ class MM(BaseRegressor):
         check_in_range("tol", self.tol, 0.0, 1.0)
         self._constants()
 
+    @property
+    def loss(self) -> Bisquare:
+        """The bisquare loss of the M-step (``c_psi`` from ``efficiency``)."""
+        return Bisquare(self._constants()[1])
+
     def target(self, law: Any) -> Target | None:
         """The bisquare M-location at the S-functional's scale (Yohai 1987).
 

@@ -114,6 +114,11 @@ class OLS(BaseRegressor):
         if self.hac_maxlags is not None:
             check_positive("hac_maxlags", self.hac_maxlags)
 
+    @property
+    def loss(self) -> Squared:
+        """Least squares: the squared loss."""
+        return Squared()
+
     def target(self, law) -> Target:
         """The mean of the law: least squares estimates :math:`E[y|x]`."""
         return theory.target(Squared(), law, 1.0)

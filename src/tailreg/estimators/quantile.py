@@ -406,6 +406,11 @@ class QuantileRegression(BaseRegressor):
     def _target_loss(self) -> Loss:
         return Check(float(self._tau))
 
+    @property
+    def loss(self) -> Check:
+        """The check loss at ``tau``."""
+        return Check(float(self._tau))
+
     def target(self, law: Any) -> Target:
         """The tau-quantile of the law (Koenker & Bassett 1978)."""
         return theory.target(self._target_loss(), law, 1.0)

@@ -449,6 +449,11 @@ class StudentTMLE(BaseRegressor):
         self.max_iter = max_iter
         self.df_bounds = df_bounds
 
+    @property
+    def loss(self) -> StudentT | None:
+        """The t negative log-density at fixed df (None when df is estimated)."""
+        return None if self.df is None else StudentT(float(self.df))
+
     def target(self, law: Any) -> Target | None:
         """With df fixed: the t location at the likelihood's limit scale; None with df estimated.
 
