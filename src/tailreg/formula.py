@@ -29,7 +29,7 @@ import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -45,6 +45,7 @@ __all__ = ["MISSING_POLICIES", "FormulaSpec", "design_for", "fit_formula"]
 MISSING_POLICIES = ("drop", "raise")
 #: column names that would clash with the intercept (tailreg's and formulaic's)
 _RESERVED = ("const", "Intercept")
+_Est = TypeVar("_Est")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m|[⧛⧚]")
 
 
@@ -91,13 +92,13 @@ class FormulaSpec:
 def fit_formula(
     formula: str,
     data: pd.DataFrame | Mapping[str, Any],
-    estimator: Any,
+    estimator: _Est,
     *,
     missing: str = "drop",
     sample_weight: str | np.ndarray | pd.Series | None = None,
     groups: str | np.ndarray | pd.Series | None = None,
     context: int | Mapping[str, Any] = 0,
-):
+) -> _Est:
     """Fit ``estimator`` to the design a Wilkinson formula builds from ``data``.
 
     The design :math:`X` is formulaic's model matrix of the right-hand side without its
@@ -413,15 +414,18 @@ def _check_finite_columns(X: np.ndarray, names: tuple[str, ...], where: str) -> 
         )
 
 
-def _fit(est: Any, X: pd.DataFrame, y: np.ndarray, weight: np.ndarray | None, intercept: bool):
+def _fit(
+    est: Any, X: pd.DataFrame, y: np.ndarray, weight: np.ndarray | None, intercept: bool
+) -> None:
     if "fit_intercept" not in est.get_params():
         raise ValueError(f"{type(est).__name__} has no fit_intercept parameter")
     est.set_params(fit_intercept=intercept)
     if weight is None:
-        return est.fit(X, y)
+        est.fit(X, y)
+        return
     if not has_fit_parameter(est, "sample_weight"):
         raise ValueError(f"{type(est).__name__} does not support sample_weight yet")
-    return est.fit(X, y, sample_weight=np.asarray(weight, dtype=float))
+    est.fit(X, y, sample_weight=np.asarray(weight, dtype=float))
 
 
 def _raise_unseen_levels(spec: FormulaSpec, frame: pd.DataFrame, message: str) -> None:
