@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 from scipy import stats
 from scipy.optimize import linprog
 
+from tailreg.exceptions import ConvergenceWarning
+from tailreg.inference import _rank_simplex
 from tailreg.inference._rank_simplex import rank_score_path, vertex_fit
 from tailreg.inference.quantile_cov import hall_sheather
 from tailreg.inference.quantile_rank import RankInterval, rank_conf_int
@@ -331,6 +333,33 @@ def test_vertex_is_certified_on_tied_data():
         best = linprog(-y, A_eq=X.T, b_eq=(1 - tau) * X.sum(axis=0), bounds=(0, 1), method="highs")
         objective = np.sum((y - X @ vertex.beta) * (tau - (y < X @ vertex.beta)))
         assert objective == pytest.approx(-best.fun - (1 - tau) * y.sum(), rel=1e-10)
+
+
+def test_highs_start_when_descent_from_least_squares_fails(monkeypatch):
+    """The HiGHS fallback start reaches the same certified vertex and interval."""
+    X, y = load("n97")
+    expected = rank_conf_int(X, y, 0.25)
+    descend = _rank_simplex._descend
+    calls = []
+
+    def fail_first(*args):
+        calls.append(args[3])
+        return None if len(calls) == 1 else descend(*args)
+
+    monkeypatch.setattr(_rank_simplex, "_descend", fail_first)
+    res = rank_conf_int(X, y, 0.25)
+    assert len(calls) == 2 and not np.allclose(calls[0], calls[1])  # a different start
+    assert res.converged
+    np.testing.assert_allclose(res.lower, expected.lower, rtol=1e-12)
+    np.testing.assert_allclose(res.upper, expected.upper, rtol=1e-12)
+
+
+def test_uncertified_vertex_warns_and_returns_nan(monkeypatch):
+    monkeypatch.setattr(_rank_simplex, "_descend", lambda *args: None)
+    with pytest.warns(ConvergenceWarning, match="certified"):
+        res = rank_conf_int(*load("n31"), 0.5)
+    assert not res.converged
+    assert np.all(np.isnan(res.lower)) and np.all(np.isnan(res.bounds))
 
 
 def test_nonunique_optimum_warns_and_flags():

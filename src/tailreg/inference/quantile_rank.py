@@ -150,7 +150,7 @@ def rank_conf_int(
     cutoff = float(dist.ppf(1.0 - alpha / 2.0))
     vertex = vertex_fit(X, y, tau)
     qn = _scale_iid(X) if iid else _scale_nid(X, y, tau, BANDWIDTHS[bandwidth](tau, n))
-    if not vertex.unique:
+    if vertex.certified and not vertex.unique:
         warnings.warn("Solution may be nonunique", RuntimeWarning, stacklevel=2)
     bounds = np.full((4, k), np.nan)
     statistics = np.full((4, k), np.nan)
