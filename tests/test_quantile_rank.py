@@ -312,6 +312,19 @@ def test_reflection_flips_the_interval(problem):
     np.testing.assert_allclose(new.statistics, -res.statistics[::-1], rtol=1e-7, atol=1e-9)
 
 
+@pytest.mark.parametrize("a", [1e-9, 1e9])
+def test_extreme_units(a):
+    """Engel (with duplicated rows) in other units of y or of income: same intervals."""
+    X, y = load("engel")
+    res = rank_conf_int(X, y, 0.5)
+    in_y = rank_conf_int(X, a * y, 0.5)
+    np.testing.assert_allclose(in_y.lower, a * res.lower, rtol=1e-9)
+    np.testing.assert_allclose(in_y.upper, a * res.upper, rtol=1e-9)
+    in_x = rank_conf_int(X * [1.0, a], y, 0.5)
+    np.testing.assert_allclose(in_x.lower, res.lower / [1.0, a], rtol=1e-9)
+    np.testing.assert_allclose(in_x.upper, res.upper / [1.0, a], rtol=1e-9)
+
+
 def test_level_nests_intervals():
     X, y = load("n97")
     narrow = rank_conf_int(X, y, 0.5, level=0.8)

@@ -11,10 +11,10 @@ Jurečková 1992): :math:`\hat a_i = 1` above the fit, :math:`0` below, fraction
 basic observations the fit passes through.
 
 :func:`vertex_fit`
-    An optimal *vertex* of the full problem (:math:`w = y`, :math:`Z = X`): HiGHS's dual
-    simplex on the LP above, then the basis (the :math:`k` observations the fit interpolates)
-    is rebuilt exactly and certified by checking that its basic rank scores lie in
-    :math:`[0, 1]`; a failed certificate is repaired by Barrodale–Roberts descent steps.
+    An optimal *vertex* of the full problem (:math:`w = y`, :math:`Z = X`): the basis (the
+    :math:`k` observations the fit interpolates) is solved exactly and certified by checking
+    that its basic rank scores lie in :math:`[0, 1]`; Barrodale–Roberts descent steps from
+    least squares (or, failing that, from HiGHS's solution of the LP above) get there.
 
 :func:`rank_score_path`
     The parametric walk in :math:`b` of the restricted problem :math:`w = y - b x_j`,
@@ -42,7 +42,7 @@ __all__ = ["Vertex", "WalkError", "rank_score_path", "vertex_fit"]
 
 #: a rank score within this of 0 or 1 counts as on the bound
 _DUAL_TOL = 1e-9
-#: crossings this close (relative to max(1, |b|); rq.fit.br's toler) count as one kink
+#: crossings this close (relative to the scale of b; rq.fit.br's toler) count as one kink
 _MERGE_TOL = float(np.finfo(float).eps ** (2.0 / 3.0))
 #: Barrodale–Roberts steps allowed from one start, plus 20 per column (more means cycling on
 #: degenerate data; from least squares k = 3 takes 4-7 steps, k = 11 at n = 5000 about 75)
@@ -77,9 +77,8 @@ class Vertex:
 
 def _basic_duals(X: np.ndarray, basis: np.ndarray, dual: np.ndarray, tau: float) -> np.ndarray:
     """Rank scores on ``basis`` implied by those off it: :math:`X^\\top(a - (1-\\tau)) = 0`."""
-    off = np.ones(X.shape[0], dtype=bool)
-    off[basis] = False
-    rhs = -X[off].T @ (dual[off] - (1.0 - tau))
+    v = dual - (1.0 - tau)
+    rhs = X[basis].T @ v[basis] - X.T @ v  # minus the sum over the observations off the basis
     return (1.0 - tau) + np.linalg.solve(X[basis].T, rhs)
 
 
@@ -237,18 +236,17 @@ def rank_score_path(
     a = vertex.dual.copy()
     F = vertex.basis.copy()
     b = float(vertex.beta[j])
+    b_scale = float(np.abs(y).max() / np.abs(xj).max())
     h = None
     for _ in range(4 * len(y) + 10):  # each kink moves an observation across the fit
         m, a[F] = _face_move(X[F], a[F], j, direction)
         if h is None or m != len(F) - 1:  # the basis changed: new residual lines
             h = np.delete(F, m)
             lines.through(h)
-        v = a - (1.0 - tau)
         # fresh basic scores from Z'(a - (1 - tau)) = 0, so that long walks do not drift
-        v[h] -= np.linalg.solve(Z[h].T, Z.T @ v)
-        a[h] = np.clip(v[h] + (1.0 - tau), 0.0, 1.0)
+        a[h] = np.clip(_basic_duals(Z, h, a, tau), 0.0, 1.0)
         i, dist = lines.next_crossing(a > 0.5, b)
-        if i is not None and dist <= _MERGE_TOL * max(1.0, abs(b)):
+        if i is not None and dist <= _MERGE_TOL * max(abs(b), b_scale):
             # tied crossings (e.g. duplicated rows) form one kink, as in rq.fit.br, which
             # evaluates the statistic just past the kink
             F = np.append(h, i)
