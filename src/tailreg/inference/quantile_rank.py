@@ -25,11 +25,19 @@ holds, :math:`x_j` in the numerator may be replaced by any residual of :math:`x_
     the Hall–Sheather bandwidth (quantreg always uses ``hs = TRUE`` here, whatever
     ``summary.rq``'s ``hs`` says; ``bandwidth="bofinger"`` is an extension).
 
-:math:`T_n(b)` is a step function, monotone in :math:`b`, with jumps where the restricted
-fit's basis changes; :func:`~._rank_simplex.rank_score_path` finds them exactly. Like
-quantreg, the four values kept per side are the last kink :math:`b` whose statistic
-:math:`T_n(b+)` is accepted and the first one rejected, and the reported end point
-interpolates linearly in :math:`b` between them to where :math:`|T_n| = c`.
+:math:`T_n(b)` is a step function, monotone in :math:`b`, with jumps at kinks
+:math:`\hat\beta_j = b_0, b_1, \dots` where the restricted fit's basis changes;
+:func:`~._rank_simplex.rank_score_path` finds them exactly by a parametric dual-simplex walk
+outward from the estimate. As in quantreg, each kink carries the statistic just beyond it,
+:math:`T_m = T_n(b_m+)`; above the estimate the walk keeps the last accepted kink
+:math:`(b_u, T_u)` and the first rejected one :math:`(b_U, T_U)` and reports
+
+.. math::
+    \text{upper} = b_u + |b_U - b_u| \frac{c - |T_u|}{|T_U - T_u|},
+
+and symmetrically below (``rq.fit.br`` with ``interp = TRUE``). Before any kink is accepted
+:math:`b_u = \hat\beta_j` with :math:`T_u = 0`; if the test never rejects, the side is
+unbounded.
 """
 
 from __future__ import annotations
@@ -75,7 +83,8 @@ class RankInterval:
         The point estimate is the unique optimum (quantreg warns "Solution may be nonunique"
         otherwise, and the interval then depends on which optimum is used).
     converged : bool
-        The estimate was certified optimal and every walk ended; ``False`` leaves NaN.
+        The estimate was certified optimal and every walk ended; ``False`` leaves NaN (for
+        every coefficient if the estimate is uncertified, else where a walk did not end).
     """
 
     coef: np.ndarray
@@ -128,12 +137,25 @@ def rank_conf_int(
 
     Notes
     -----
-    Cost: one LP solve for the estimate (two more for ``iid=False``), then per coefficient
-    and side one exact parametric walk whose steps each cost :math:`O(nk)`; the number of
-    steps is the number of observations the fit sweeps over before the test rejects,
-    :math:`O(\sqrt{n})` for fixed level. For ``k = 1`` the interval is the classical
-    order-statistic (sign-test) interval; quantreg computes no rank interval for a single
-    regressor.
+    Cost: one certified vertex for the estimate (two more, at :math:`\tau \pm h`, for
+    ``iid=False``), then per coefficient and side one exact parametric walk whose kinks each
+    cost a :math:`k \times k` solve and :math:`O(nk)` vector work. A walk crosses about
+    :math:`c\sqrt{n\tau(1-\tau)}` observations before the test rejects, so the total is
+    :math:`O(k^2 n^{3/2})` (``benchmarks/bench_quantile_rank.py``: about 6-10 ms at n = 100
+    and 0.05-0.14 s at n = 5000 for k = 3, against R's 0.4-1 ms and 0.07-0.18 s).
+
+    When to use: quantreg's ``summary.rq`` defaults to these intervals for ``n < 1001``
+    (otherwise to the ``nid`` sandwich). They need no sparsity estimate with ``iid=True``,
+    are asymmetric where the data are, and keep their level in small samples where Wald
+    intervals with an estimated density do not; but they give no covariance matrix (so no
+    joint Wald tests), cost grows like :math:`n^{3/2}`, and they may be unbounded in small
+    samples at extreme :math:`\tau`.
+
+    For ``k = 1`` the interval is the classical order-statistic (sign-test) interval;
+    quantreg computes no rank interval for a single regressor. Several residuals reaching
+    zero at the same :math:`b` (tied or duplicated observations) are taken together, which
+    gives the rank-score statistic of the restricted fit exactly; quantreg's ``rq.fit.br``
+    takes them one at a time and on heavily tied data can report different intervals.
 
     References
     ----------
