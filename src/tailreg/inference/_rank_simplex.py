@@ -47,6 +47,8 @@ _MERGE_TOL = float(np.finfo(float).eps ** (2.0 / 3.0))
 #: Barrodale–Roberts steps allowed from one start, plus 20 per column (more means cycling on
 #: degenerate data; from least squares k = 3 takes 4-7 steps, k = 11 at n = 5000 about 75)
 _MAX_REPAIR = 100
+#: rounding allowance: 64 units in the last place
+_EPS64 = 64 * float(np.finfo(float).eps)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -205,18 +207,20 @@ def _face_move(X_F: np.ndarray, a_F: np.ndarray, j: int, direction: int) -> tupl
     :math:`S` going up (:math:`\\delta = 1`) and raises it going down. Returns the position
     in ``F`` of the observation that reaches a bound first and the new scores.
     """
-    k = X_F.shape[0]
-    e = np.linalg.solve(X_F.T, -direction * np.eye(k)[j])
+    unit = np.zeros(X_F.shape[0])
+    unit[j] = -direction
+    e = np.linalg.solve(X_F.T, unit)
     # an exact zero (removing that observation would leave a singular basis) may come out
     # as rounding noise, which must not win the ratio test when its score is on a bound
-    e[np.abs(e) <= 64 * np.finfo(float).eps * np.abs(e).max()] = 0.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        room = np.where(e > 0, (1.0 - a_F) / e, np.where(e < 0, a_F / -e, np.inf))
-    room = np.maximum(room, 0.0)
+    e[np.abs(e) <= _EPS64 * np.abs(e).max()] = 0.0
+    room = np.full(len(e), np.inf)
+    up, down = e > 0, e < 0
+    room[up] = (1.0 - a_F[up]) / e[up]
+    room[down] = a_F[down] / -e[down]
     m = int(np.argmin(room))
-    a_new = a_F + room[m] * e
+    a_new = np.clip(a_F + max(room[m], 0.0) * e, 0.0, 1.0)
     a_new[m] = 1.0 if e[m] > 0 else 0.0
-    return m, np.clip(a_new, 0.0, 1.0)
+    return m, a_new
 
 
 def rank_score_path(
@@ -241,7 +245,7 @@ def rank_score_path(
     for _ in range(4 * len(y) + 10):  # each kink moves an observation across the fit
         m, a[F] = _face_move(X[F], a[F], j, direction)
         if h is None or m != len(F) - 1:  # the basis changed: new residual lines
-            h = np.delete(F, m)
+            h = np.concatenate((F[:m], F[m + 1 :]))
             lines.through(h)
         # fresh basic scores from Z'(a - (1 - tau)) = 0, so that long walks do not drift
         a[h] = np.clip(_basic_duals(Z, h, a, tau), 0.0, 1.0)
