@@ -6,9 +6,11 @@
 # Writes tests/reference/data/quantile_rank_<name>.csv (the data, %.17g so that Python reads
 # the same doubles) and tests/reference/quantile_rank.json (one record per case).
 #
-# Every sample size is odd and no multiple of 4 or 5 (Engel's n = 235 with its taus too), so n * tau is never an integer for the
-# taus used and the quantile regression solutions are unique (rq.fit.br would otherwise warn
-# "Solution may be nonunique" and the interval would depend on which optimum it picks).
+# Every sample size is odd and no multiple of 4 or 5 (Engel's n = 235 included), so n * tau
+# is never an integer for the taus used and the quantile regression estimates are unique
+# (rq.fit.br would otherwise warn "Solution may be nonunique" and the interval would depend
+# on which optimum it picks). There are no p = 1 cases: rq.fit.br sets ci = FALSE when the
+# design has a single column, so quantreg has no rank interval to compare with.
 
 suppressPackageStartupMessages({
   library(quantreg)
