@@ -1,13 +1,30 @@
 """Rank-inversion intervals: tailreg's ``rank_conf_int`` vs R quantreg's ``summary.rq(se="rank")``.
 
 For n in (100, 500, 1000, 5000) and p = 3 (constant, a Gaussian and a uniform regressor) with
-heteroscedastic Student-t(3) errors at tau = 0.5, prints the seconds per fit of each side
-(BLAS limited to one thread in Python; best of a few repeats), their ratio, and the largest
+heteroscedastic Student-t(3) errors at tau = 0.5, prints the CPU seconds per fit of each
+side (BLAS limited to one thread in Python; best of a few repeats; CPU rather than wall time
+so that other jobs on a shared machine distort the ratio less), their ratio, and the largest
 difference between the two sets of interval end points (scaled by max(1, |R|)).
 
 R runs in one ``Rscript`` process for all sizes, timing a loop of fits per size (at least
 ``--r-seconds`` of work) so that start-up is not counted; R is skipped with a note when
 ``Rscript`` or quantreg is missing.
+
+Measured (2 shared cores, CPU seconds per fit, tau = 0.5; all end points agree with R to
+about 2e-14):
+
+=====  ==================  ==================  ==================  ==================
+n      iid: tailreg        iid: R              nid: tailreg        nid: R
+=====  ==================  ==================  ==================  ==================
+100    0.0067              0.0006              0.0090              0.0027
+500    0.0140              0.0029              0.0174              0.0057
+1000   0.0195              0.0075              0.0287              0.0113
+5000   0.0661              0.0768              0.0870              0.0960
+=====  ==================  ==================  ==================  ==================
+
+R's compiled walk is 10x faster at n = 100 and 2.5x at n = 1000, where tailreg spends its
+time in numpy call overhead (about 0.1 ms per kink for k = 3); from n of a few thousand the
+O(nk) vector work dominates and tailreg is slightly faster.
 
 Usage::
 
@@ -39,11 +56,12 @@ for (f in list.files(dir, pattern = "^n[0-9]+\\.csv$")) {
   d <- read.csv(file.path(dir, f))
   fit <- rq(y ~ x1 + x2, tau = tau, data = d)
   reps <- 0
-  t0 <- proc.time()[["elapsed"]]
+  cpu <- function() sum(proc.time()[c("user.self", "sys.self")])
+  t0 <- cpu()
   repeat {
     s <- suppressWarnings(summary(fit, se = "rank", iid = iid))
     reps <- reps + 1
-    el <- proc.time()[["elapsed"]] - t0
+    el <- cpu() - t0
     if (el >= min_sec) break
   }
   out[[sub("\\.csv$", "", f)]] <- list(
@@ -66,9 +84,9 @@ def make_problem(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def best_time(fn, repeats: int):
     best, out = np.inf, None
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         out = fn()
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, time.process_time() - t0)
     return best, out
 
 
@@ -119,7 +137,7 @@ def main(argv: list[str] | None = None) -> None:
                 lambda X=X, y=y: rank_conf_int(X, y, args.tau, iid=iid), args.repeats
             )
     r = run_r(problems, args.tau, iid, args.r_seconds)
-    print(f"p = 3, tau = {args.tau}, iid = {iid}, level = 0.90; seconds per fit")
+    print(f"p = 3, tau = {args.tau}, iid = {iid}, level = 0.90; CPU seconds per fit")
     print(
         f"{'n':>6} {'tailreg':>10} {'R quantreg':>11} {'R reps':>7} {'R / tailreg':>12} "
         f"{'max diff':>9}"
