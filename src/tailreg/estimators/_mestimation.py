@@ -36,13 +36,13 @@ import numpy as np
 import pandas as pd
 
 from .. import theory
+from .._linalg import lstsq
 from ..exceptions import ConvergenceWarning, ExactFitWarning
 from ..inference.covariance import REGISTRY, CovContext, covariance, weighted_gram
 from ..inference.results import FitResult, ManyFits
 from ..losses import Loss
 from ..scale import MASS_MAD_CONSTANT, R_MAD_FACTOR, huber_proposal2_step
 from ..theory import Target
-from .ols import lstsq
 
 __all__ = [
     "ExactFitWarning",

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 
 from .. import theory
+from .._linalg import lstsq, lstsq_qr
 from .._validation import check_positive
-from ..inference.covariance import CovContext, covariance, gram_inverse, xtx_inv
+from ..inference.covariance import CovContext, covariance
 from ..inference.results import FitResult, ManyFits
 from ..losses import Squared
 from ..theory import Target
@@ -16,74 +17,12 @@ from ._base import BaseRegressor
 __all__ = ["OLS", "lstsq", "lstsq_qr"]
 
 
-def lstsq_qr(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
-    """Least-squares coefficients by Householder QR, batched (no checks).
-
-    Parameters
-    ----------
-    X : (n, k) or (R, n, k)
-    Y : (R, n)
-
-    Returns
-    -------
-    beta : (R, k)
-    """
-    q, r = np.linalg.qr(X)
-    if X.ndim == 2:
-        qty = Y @ q  # (R, k)
-        return np.linalg.solve(r, qty.T).T
-    qty = np.einsum("rnk,rn->rk", q, Y)
-    return np.linalg.solve(r, qty[..., None])[..., 0]
-
-
-def lstsq(
-    X: np.ndarray, Y: np.ndarray, *, with_gram_inv: bool = False
-) -> np.ndarray | tuple[np.ndarray, np.ndarray | None]:
-    """Least-squares coefficients of R problems at once (no checks).
-
-    A shared design, and stacked designs whose Gram matrix is ill-conditioned, go through
-    Householder QR (:func:`lstsq_qr`). Other stacked designs solve the equilibrated normal
-    equations with one step of iterative refinement on the residual, the corrected
-    semi-normal equations (Björck 1996, sec. 6.6.5): :math:`\\beta_0 = G^{-1}X^\\top y`,
-    :math:`\\beta = \\beta_0 + G^{-1}X^\\top(y - X\\beta_0)` — about three times faster than a
-    batched QR and as accurate while cond(X) is moderate
-    (:data:`~tailreg.inference.covariance.GRAM_COND_MAX`).
-
-    Parameters
-    ----------
-    X : (n, k) or (R, n, k)
-    Y : (R, n)
-
-    with_gram_inv : bool
-        Also return :math:`(X^\\top X)^{-1}` (R, k, k) when it came for free (stacked
-        designs; None otherwise), for the covariance kinds.
-
-    Returns
-    -------
-    beta : (R, k)
-    gram_inv : (R, k, k) or None
-        Only with ``with_gram_inv``.
-    """
-    if X.ndim == 2 or X.shape[0] == 1:
-        beta = lstsq_qr(X, Y)
-        return (beta, None) if with_gram_inv else beta
-    Gi, ok = gram_inverse(X)
-    beta = (Gi @ (Y[:, None, :] @ X)[:, 0, :, None])[..., 0]
-    resid = Y - (X @ beta[..., None])[..., 0]
-    beta += (Gi @ (resid[:, None, :] @ X)[:, 0, :, None])[..., 0]
-    if not ok.all():
-        beta[~ok] = lstsq_qr(X[~ok], Y[~ok])
-        if with_gram_inv:
-            Gi[~ok] = xtx_inv(X[~ok])
-    return (beta, Gi) if with_gram_inv else beta
-
-
 class OLS(BaseRegressor):
     r"""Ordinary least squares, :math:`\hat\beta = \arg\min \sum_i (y_i - x_i^\top\beta)^2`.
 
     Solved by a Householder QR of the design (no normal equations); :meth:`fit_many` on stacked
     designs uses the corrected semi-normal equations when they are well-conditioned
-    (:func:`lstsq`). Under i.i.d. errors with
+    (:func:`~tailreg._linalg.lstsq`). Under i.i.d. errors with
     finite variance :math:`\sigma^2`, :math:`\sqrt n(\hat\beta - \beta) \to N(0, \sigma^2 Q^{-1})`
     whatever the error law; it is also the Gaussian MLE of :math:`\beta` (see
     :class:`~tailreg.GaussianMLE` for the separate likelihood code path).

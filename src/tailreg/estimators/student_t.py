@@ -33,6 +33,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from .. import population, theory
+from .._linalg import lstsq
 from .._validation import check_positive
 from ..exceptions import ConvergenceWarning, MultipleOptimaWarning
 from ..inference.covariance import CovContext, covariance, xtx_inv
@@ -41,7 +42,6 @@ from ..losses import Huber as HuberLoss
 from ..losses import StudentT
 from ..theory import Target
 from ._base import BaseRegressor, _warn_unconverged
-from .ols import lstsq
 
 __all__ = ["StudentTMLE", "t_loglik", "t_scores_hessian"]
 

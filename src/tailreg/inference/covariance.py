@@ -15,7 +15,6 @@ beside their estimators.
 
 from __future__ import annotations
 
-import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,13 +22,17 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .._linalg import GRAM_COND_MAX, gram_inverse, leverage, weighted_gram, xtx_inv
+
 __all__ = [
+    "GRAM_COND_MAX",
     "REGISTRY",
     "CovContext",
     "CovarianceKind",
     "covariance",
     "gram_inverse",
     "hac_default_maxlags",
+    "leverage",
     "register",
     "weighted_gram",
     "xtx_inv",
@@ -134,85 +137,6 @@ def covariance(kind: str, ctx: CovContext) -> np.ndarray:
 
 # --------------------------------------------------------------------------------------
 # shared pieces
-
-
-#: stacked designs whose equilibrated Gram matrix has a 1-norm condition number above this
-#: go through QR (cond(X) = sqrt of it, so the normal equations lose at most ~8 digits)
-GRAM_COND_MAX = 1e8
-
-
-def gram_inverse(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    r""":math:`(X^\top X)^{-1}` of stacked designs from the normal equations, with a condition flag.
-
-    The Gram matrix is equilibrated, :math:`G = D X^\top X D` with
-    :math:`D = \operatorname{diag}(\|x_{\cdot j}\|^{-1})`, inverted, and its 1-norm condition
-    number :math:`\|G\|_1\|G^{-1}\|_1` returned beside the flag ``ok`` (at most
-    :data:`GRAM_COND_MAX`). Forming :math:`X^\top X` squares cond(X), so rows that are not ``ok``
-    must be recomputed through QR; for well-conditioned designs (every Monte Carlo design) this
-    is several times cheaper than a batched QR.
-
-    Parameters
-    ----------
-    X : ndarray (R, n, k)
-
-    Returns
-    -------
-    inverse : ndarray (R, k, k)
-        NaN in rows whose Gram matrix is singular.
-    ok : ndarray of bool (R,)
-    """
-    G = np.swapaxes(X, -1, -2) @ X
-    diag = np.diagonal(G, axis1=-2, axis2=-1)
-    d = 1.0 / np.sqrt(np.maximum(diag, np.finfo(float).tiny))
-    dd = d[..., :, None] * d[..., None, :]
-    Ge = G * dd
-    try:
-        Gi = np.linalg.inv(Ge)
-    except np.linalg.LinAlgError:  # one singular row: invert the rest one by one
-        Gi = np.full_like(Ge, np.nan)
-        for r in range(Ge.shape[0]):
-            with contextlib.suppress(np.linalg.LinAlgError):
-                Gi[r] = np.linalg.inv(Ge[r])
-    with np.errstate(invalid="ignore"):
-        cond = np.abs(Ge).sum(axis=-2).max(axis=-1) * np.abs(Gi).sum(axis=-2).max(axis=-1)
-    ok = cond <= GRAM_COND_MAX
-    return Gi * dd, ok
-
-
-def xtx_inv(X: np.ndarray) -> np.ndarray:
-    """:math:`(X^\\top X)^{-1}` (batched).
-
-    One design, or any stacked design whose Gram matrix is ill-conditioned: through the QR
-    factor, :math:`R^{-1}R^{-\\top}`, which keeps the condition number at cond(X) rather than
-    cond(X)^2. Other stacked designs: the equilibrated normal equations (:func:`gram_inverse`),
-    accurate to ~cond(X)^2 machine epsilons and several times faster.
-    """
-    if X.ndim == 3 and X.shape[0] > 1:
-        inv, ok = gram_inverse(X)
-        if not ok.all():
-            inv[~ok] = _xtx_inv_qr(X[~ok])
-        return inv
-    return _xtx_inv_qr(X)
-
-
-def _xtx_inv_qr(X: np.ndarray) -> np.ndarray:
-    r = np.linalg.qr(X, mode="r")
-    rinv = np.linalg.inv(r)
-    return rinv @ np.swapaxes(rinv, -1, -2)
-
-
-def leverage(X: np.ndarray, bread: np.ndarray | None = None) -> np.ndarray:
-    """Hat-matrix diagonal :math:`h_i = x_i^\\top (X^\\top X)^{-1} x_i` (..., n)."""
-    b = xtx_inv(X) if bread is None else bread
-    return np.einsum("...ij,...jk,...ik->...i", X, b, X)
-
-
-def weighted_gram(X: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """:math:`\\sum_i w_i x_i x_i^\\top` (..., k, k), broadcasting over leading axes.
-
-    A batched matmul: about six times faster than the equivalent einsum on stacked designs.
-    """
-    return np.swapaxes(X * w[..., None], -1, -2) @ X
 
 
 def _as_batch_scalar(s: Any) -> np.ndarray:
