@@ -91,6 +91,11 @@ class Design:
         X = self.X
         return (X[:, :, None] * X[:, None, :]).reshape(self.n, self.k * self.k)
 
+    @cached_property
+    def q_factor(self) -> FloatArray:
+        """The Q factor of the thin QR factorisation, (n, k) or (R, n, k), computed once."""
+        return np.linalg.qr(self.X)[0]
+
     def fitted(self, beta: FloatArray) -> FloatArray:
         """Fitted values :math:`X_r\\beta_r` (R, n) of coefficients ``beta`` (R, k)."""
         if self.shared:

@@ -18,7 +18,7 @@ of the barrier parameter: each iteration solves two :math:`k\times k` systems
 
 An interior point method stops near, not at, a vertex. :func:`vertex_polish` turns the
 approximate solution into an exact basic solution and certifies its optimality through the
-dual (see its Notes); the solvers in :mod:`tailreg.estimators.quantile` apply it to both HiGHS
+dual (see its Notes); the solvers in :mod:`tailreg.solvers.quantile_lp` apply it to both HiGHS
 and Frisch–Newton so the two return the same vertex whenever the optimum is unique.
 """
 
