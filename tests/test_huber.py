@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from scipy import optimize
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from tailreg.estimators._mestimation import ExactFitWarning, irls
 from tailreg.estimators.huber import Huber
 from tailreg.estimators.ols import OLS
-from tailreg.exceptions import ConvergenceWarning
+from tailreg.exceptions import ConvergenceWarning, ExactFitWarning
 from tailreg.losses import Huber as HuberLoss
+from tailreg.solvers.irls import irls
 
 RTOL_R = 1e-6  # issue 2: R 4.2 / MASS 7.3 references, rlm(acc = 1e-13, maxit = 1000)
 

@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from tailreg.estimators._mestimation import ExactFitWarning
 from tailreg.estimators._sestimation import (
     BISQUARE_CHI_C50,
     BISQUARE_PSI_C95,
@@ -28,7 +27,7 @@ from tailreg.estimators._sestimation import (
 )
 from tailreg.estimators.mm import MM
 from tailreg.estimators.ols import OLS
-from tailreg.exceptions import ConvergenceWarning
+from tailreg.exceptions import ConvergenceWarning, ExactFitWarning
 from tailreg.inference.covariance import REGISTRY
 
 RTOL_R = 2e-6

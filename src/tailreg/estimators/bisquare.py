@@ -7,8 +7,9 @@ import numpy as np
 from .._validation import check_positive
 from ..losses import Bisquare as BisquareLoss
 from ..losses import Huber as HuberLoss
+from ..solvers.irls import irls
 from ._base import BaseRegressor
-from ._mestimation import MEstimatorMixin, irls
+from ._mestimation import MEstimatorMixin
 
 __all__ = ["Bisquare"]
 

@@ -19,13 +19,14 @@ import pandas as pd
 
 from .. import population, theory
 from .._validation import check_in_range, check_random_state
-from ..exceptions import ConvergenceWarning
+from ..exceptions import ConvergenceWarning, ExactFitWarning
 from ..inference.covariance import CovarianceKind, register, weighted_gram
 from ..inference.results import FitResult
 from ..losses import Bisquare
+from ..solvers.irls import irls, warn_irls
 from ..theory import Target
 from ._base import BaseRegressor
-from ._mestimation import ExactFitWarning, irls, m_cov_context, warn_irls
+from ._mestimation import m_cov_context
 from ._sestimation import (
     BISQUARE_CHI_C50,
     BISQUARE_PSI_C95,
