@@ -44,6 +44,7 @@ import numpy as np
 from scipy import integrate, optimize, stats
 from threadpoolctl import ThreadpoolController
 
+from .._linalg import Design
 from ..losses import Bisquare
 
 __all__ = [
@@ -338,17 +339,16 @@ def _elemental_fits(
     return betas[keep], n_singular
 
 
-def _wls_step(X: np.ndarray, xx: np.ndarray, R: np.ndarray, w: np.ndarray) -> np.ndarray:
+def _wls_step(design: Design, R: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Weighted least-squares increments :math:`(X^\top WX)^{-1}X^\top Wr`, one per row (m, k).
 
     Adding the increment to the current coefficients gives the weighted least-squares fit;
     solving for the increment keeps the rounding error of the normal equations proportional
-    to the step rather than to the coefficients. ``xx`` (n, k*k) holds the products
-    :math:`x_{ij}x_{il}`, so all m Gram matrices come from one matrix product.
+    to the step rather than to the coefficients. The design is shared by the m candidates, so
+    all m Gram matrices come from one matrix product (:meth:`~tailreg._linalg.Design.gram`).
     """
-    k = X.shape[1]
-    A = (w @ xx).reshape(-1, k, k)
-    rhs = (w * R) @ X
+    A = design.gram(w)
+    rhs = design.tdot(w * R)
     # Jacobi scaling makes the normal equations independent of the units of the columns
     d = np.sqrt(np.diagonal(A, axis1=1, axis2=2))
     d = np.where(d > 0, d, 1.0)
@@ -388,9 +388,9 @@ def _refine(
     """
     n, k = X.shape
     loss = Bisquare(c)
-    xx = (X[:, :, None] * X[:, None, :]).reshape(n, k * k)
+    design = Design(X)
     beta = betas.copy()
-    R = y[None, :] - beta @ X.T
+    R = y[None, :] - design.fitted(beta)
     absR = np.abs(R)
     s = _MAD_CONSTANT * np.median(absR, axis=1) if scales is None else scales.copy()
     exact = (s <= 0) | ((absR <= zero_level).sum(axis=1) > n / 2.0)
@@ -404,7 +404,7 @@ def _refine(
         Ra = R[active]
         sa = s[active] * np.sqrt(_ave_chi(Ra, s[active], c, n - k) / b)
         s[active] = sa
-        new = beta[active] + _wls_step(X, xx, Ra, loss.weight(Ra / sa[:, None]))
+        new = beta[active] + _wls_step(design, Ra, loss.weight(Ra / sa[:, None]))
         n_iter[active] = step + 1
         if check_convergence:
             old = beta[active]
@@ -416,7 +416,7 @@ def _refine(
         converged[active[done]] = True
         # a converged candidate keeps the residuals of its previous step, as robustbase
         moving = active[~done]
-        R[moving] = y[None, :] - beta[moving] @ X.T
+        R[moving] = y[None, :] - design.fitted(beta[moving])
         active = moving
     return beta, s, R, converged, n_iter
 
