@@ -13,8 +13,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from tailreg.estimators.mle import GaussianMLE
 from tailreg.estimators.ols import OLS
-from tailreg.estimators.student_t import StudentTMLE, _fit_fixed_df, t_loglik, t_scores_hessian
+from tailreg.estimators.student_t import StudentTMLE
 from tailreg.exceptions import ConvergenceWarning, MultipleOptimaWarning
+from tailreg.solvers.student_t import fit_fixed_df, t_loglik, t_scores_hessian
 
 # R 4.2, engel data, location-scale t errors (issue 5)
 R_DF3_LOGLIK = -1404.3976204846
@@ -204,7 +205,7 @@ def test_multiple_optima_warn_and_best_is_kept():
     Xc = np.column_stack([np.ones(len(y)), X[:, 0]])
     upper = y > 5
     b = np.linalg.lstsq(Xc[upper], y[upper], rcond=None)[0]
-    beta, _, ll, _, conv = _fit_fixed_df(
+    beta, _, ll, _, conv = fit_fixed_df(
         Xc, y[None, :], 0.5, b[None, :], np.array([0.3]), 1e-10, 500
     )
     assert conv[0] and beta[0, 0] > 9.0
