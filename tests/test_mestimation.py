@@ -14,7 +14,8 @@ import pytest
 from tailreg._linalg import Design
 from tailreg.distributions import make
 from tailreg.losses import Bisquare, Huber
-from tailreg.solvers.irls import irls, mad_with_gradient, median_abs
+from tailreg.scale import mad_with_gradient, median_abs
+from tailreg.solvers.irls import irls
 
 LAWS = {
     "normal": make("normal"),

@@ -37,14 +37,18 @@ from .._linalg import Design, batched_solve, lstsq
 from .._typing import BoolArray, FloatArray, IntArray
 from ..exceptions import ConvergenceWarning, ExactFitWarning
 from ..losses import Loss
-from ..scale import MASS_MAD_CONSTANT, R_MAD_FACTOR, huber_proposal2_step
+from ..scale import (
+    MASS_MAD_CONSTANT,
+    R_MAD_FACTOR,
+    huber_proposal2_step,
+    mad_with_gradient,
+    median_abs,
+)
 
 __all__ = [
     "IRLSResult",
     "check_scale_rule",
     "irls",
-    "mad_with_gradient",
-    "median_abs",
     "warn_irls",
 ]
 
@@ -114,75 +118,6 @@ def check_scale_rule(scale: Any) -> str | float:
     if not np.isfinite(v) or v <= 0:
         raise ValueError(f"a fixed scale must be a positive finite number, got {scale!r}")
     return v
-
-
-# --------------------------------------------------------------------------------------
-# the MAD scale of residual rows
-
-
-def _middle_abs(r: FloatArray, half: int) -> tuple[FloatArray, FloatArray]:
-    """The two middle order statistics of each row of ``|r|`` (R, n); equal for odd n.
-
-    A full sort wins for short rows; for long rows one partition at the upper middle, with
-    the lower middle the maximum of the left part (a two-index partition costs ~4x one).
-    """
-    a = np.abs(r)
-    n = a.shape[1]
-    if n <= 256:
-        a.sort(axis=1)
-        return (a[:, half], a[:, half]) if n % 2 else (a[:, half], a[:, half + 1])
-    if n % 2:
-        a.partition(half, axis=1)
-        m = a[:, half].copy()
-        return m, m
-    a.partition(half + 1, axis=1)
-    return a[:, : half + 1].max(axis=1), a[:, half + 1].copy()
-
-
-def median_abs(r: FloatArray, half: int) -> FloatArray:
-    """Row medians of ``|r|`` (R, n) — np.median's result, a few times faster on small rows.
-
-    ``half`` is ``(n - 1) // 2``.
-    """
-    lo, hi = _middle_abs(r, half)
-    return hi if r.shape[1] % 2 else 0.5 * (lo + hi)
-
-
-def mad_with_gradient(r: FloatArray, design: Design, half: int) -> tuple[FloatArray, FloatArray]:
-    r"""``median|r|/0.6745`` per row and its gradient with respect to beta.
-
-    With :math:`r = y - X\beta` the median of :math:`|r|` is :math:`|r_m|` for the middle
-    observation m (the mean of the two middle ones for even n), so locally
-    :math:`\partial s/\partial\beta = -\operatorname{sign}(r_m)\,x_m / 0.6745`.
-
-    Parameters
-    ----------
-    r : ndarray (R, n)
-    design : Design
-        The R fits' designs.
-    half : int
-        ``(n - 1) // 2``.
-
-    Returns
-    -------
-    scale : ndarray (R,)
-    grad : ndarray (R, k)
-    """
-    a = np.abs(r)
-    rows = np.arange(r.shape[0])
-
-    def term(m: FloatArray) -> FloatArray:
-        # the middle observation found by its value (a partition plus a compare is cheaper
-        # than an argpartition); with ties any of them gives a valid subgradient
-        j = np.argmax(a == m[:, None], axis=1)
-        return np.sign(r[rows, j])[:, None] * design.pick(j)
-
-    lo, hi = _middle_abs(r, half)
-    if r.shape[1] % 2:
-        med, g = hi, term(hi)
-    else:
-        med, g = 0.5 * (lo + hi), 0.5 * (term(lo) + term(hi))
-    return med / MASS_MAD_CONSTANT, -g / MASS_MAD_CONSTANT
 
 
 # --------------------------------------------------------------------------------------
