@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> None:
             fitted = X @ rng.normal(size=p + 1)
             Y = fitted + rng.standard_t(3, (R, n))
             est = QuantileRegression()
-            data = (Z, Y) if args.stacked else (Z, Y.T)
+            data = (Z, Y)
             t_many, many = best_time(lambda: est.fit_many(*data), 2)  # noqa: B023
             t_bare, _ = best_time(lambda: solve_quantile_many(X, Y, 0.5), 2)  # noqa: B023
             sub = min(args.subset, R)

@@ -13,6 +13,7 @@ import pytest
 
 from tailreg._linalg import Design
 from tailreg.distributions import make
+from tailreg.estimators.huber import Huber as HuberRegressor
 from tailreg.losses import Bisquare, Huber
 from tailreg.scale import mad_with_gradient, median_abs
 from tailreg.solvers.irls import irls
@@ -148,10 +149,8 @@ def test_mad_gradient_matches_finite_differences(n, shared):
 
 
 def test_h1_standard_errors_do_not_need_the_scores():
-    # m_many_fits skips the scores and Jacobians when no requested kind reads them; the H1
+    # fit_many skips the scores and Jacobians when no requested kind reads them; the H1
     # standard errors must not change
-    from tailreg.estimators.huber import Huber as HuberRegressor
-
     X, Y = _data(LAWS["t3"], 50, 60, shared=False, seed=13)
     est = HuberRegressor(fit_intercept=False)
     alone = est.fit_many(X, Y, ("H1",))

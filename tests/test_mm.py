@@ -199,10 +199,10 @@ def test_avar1_batched_equals_single(stackloss_data, engel_data):
     X, y = engel_data
     Xn = X.to_numpy()
     rng = np.random.default_rng(5)
-    Y = np.column_stack([y.to_numpy(), y.to_numpy() + rng.normal(0, 30, len(y))])
+    Y = np.vstack([y.to_numpy(), y.to_numpy() + rng.normal(0, 30, len(y))])
     many = MM(random_state=1).fit_many(Xn, Y, kinds=("avar1", "sandwich"))
     for r in range(2):
-        single = MM(random_state=1).fit(Xn, Y[:, r]).result_
+        single = MM(random_state=1).fit(Xn, Y[r]).result_
         np.testing.assert_allclose(many.coef[r], single.params, rtol=1e-12)
         np.testing.assert_allclose(many.se["avar1"][r], single.bse("avar1"), rtol=1e-12)
         np.testing.assert_allclose(many.se["sandwich"][r], single.bse("sandwich"), rtol=1e-12)

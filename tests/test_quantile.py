@@ -293,17 +293,17 @@ def test_affine_equivariance(prob, solver):
 def test_fit_many_equals_separate_fits(rng, solver):
     n, p, R = 40, 2, 5
     X = rng.standard_normal((n, p))
-    Y = X @ rng.normal(size=(p, R)) + rng.standard_t(2, (n, R))
+    Y = (X @ rng.normal(size=(p, R)) + rng.standard_t(2, (n, R))).T  # (R, n)
     est = QuantileRegression(tau=0.3, solver=solver)
     many = est.fit_many(X, Y, kinds=["iid", "ker"])
     X3 = rng.standard_normal((R, n, p))
-    many3 = est.fit_many(X3, Y.T)
+    many3 = est.fit_many(X3, Y)
     for r in range(R):
-        single = QuantileRegression(tau=0.3, solver=solver).fit(X, Y[:, r]).result_
+        single = QuantileRegression(tau=0.3, solver=solver).fit(X, Y[r]).result_
         np.testing.assert_allclose(many.params[r], single.params.to_numpy(), rtol=1e-10)
         np.testing.assert_allclose(many.se["iid"][r], single.bse("iid").to_numpy(), rtol=1e-10)
         np.testing.assert_allclose(many.se["ker"][r], single.bse("ker").to_numpy(), rtol=1e-10)
-        single3 = QuantileRegression(tau=0.3, solver=solver).fit(X3[r], Y[:, r]).result_
+        single3 = QuantileRegression(tau=0.3, solver=solver).fit(X3[r], Y[r]).result_
         np.testing.assert_allclose(many3.coef[r], single3.params.to_numpy(), rtol=1e-10)
     assert many.converged.all() and many.coef.shape == (R, p + 1)
 
@@ -488,7 +488,7 @@ def test_batched_fit_many_equals_single_fits(stacked, tau, discrete):
     R, n, p = 25, 60, 2
     Z, Y = many_problem(int(tau * 100) + stacked, R, n, p, stacked=stacked, discrete=discrete)
     est = QuantileRegression(tau=tau)
-    many = est.fit_many(Z, Y if stacked else Y.T, kinds=["iid", "ker", "nid"])
+    many = est.fit_many(Z, Y, kinds=["iid", "ker", "nid"])
     assert many.converged.all() and many.coef.shape == (R, p + 1)
     for r in range(R):
         Zr = Z[r] if stacked else Z
@@ -516,7 +516,7 @@ def test_batched_fit_many_special_replications(rng):
             Z[:, 0] + rng.standard_t(2, n),
         ]
     )
-    many = LAD(n_boot=10, random_state=0).fit_many(Z, Y.T, kinds=["iid", "nid", "bootstrap"])
+    many = LAD(n_boot=10, random_state=0).fit_many(Z, Y, kinds=["iid", "nid", "bootstrap"])
     assert many.converged.all()
     for r in range(3):
         single = LAD().fit(Z, Y[r]).result_
@@ -533,7 +533,7 @@ def test_batched_fit_many_special_replications(rng):
 def test_batched_bootstrap_and_nid_equal_single_fits():
     Z, Y = many_problem(11, 4, 50, 1, stacked=False)
     est = QuantileRegression(tau=0.4, n_boot=8, random_state=5)
-    many = est.fit_many(Z, Y.T, kinds=["bootstrap", "nid"])
+    many = est.fit_many(Z, Y, kinds=["bootstrap", "nid"])
     for r in range(len(Y)):
         single = QuantileRegression(tau=0.4, n_boot=8, random_state=5).fit(Z, Y[r]).result_
         for kind in ("bootstrap", "nid"):

@@ -279,7 +279,7 @@ def test_fit_many_equals_separate_fits(df, shared, rng):
     est = StudentTMLE(df=df)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MultipleOptimaWarning)
-        many = est.fit_many(X, Y.T if shared else Y, kinds=("oim", "sandwich"))
+        many = est.fit_many(X, Y, kinds=("oim", "sandwich"))
         for r in range(R):
             res = est.fit(X if shared else X[r], Y[r]).result_
             np.testing.assert_allclose(many.params[r], res.params.to_numpy(), rtol=1e-7)
@@ -293,7 +293,7 @@ def test_fit_many_equals_separate_fits(df, shared, rng):
 def test_fit_many_warns_once_for_multimodal_replications():
     X, y = _bimodal()
     with pytest.warns(MultipleOptimaWarning, match="of 2 fits"):
-        StudentTMLE(df=0.5).fit_many(X, np.column_stack([y, y]))
+        StudentTMLE(df=0.5).fit_many(X, np.vstack([y, y]))
 
 
 # -- efficiency at the normal --------------------------------------------------------------
@@ -310,7 +310,7 @@ def test_efficiency_at_the_normal_df_estimated():
     rng = np.random.default_rng(np.random.SeedSequence(20261128, spawn_key=(5, 4)))
     R, n = 60, 500
     X = rng.normal(size=(n, 1))
-    Y = 1.0 + 2.0 * X + rng.standard_normal((n, R))
+    Y = (1.0 + 2.0 * X + rng.standard_normal((n, R))).T  # (R, n)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MultipleOptimaWarning)
         t_fit = StudentTMLE().fit_many(X, Y)

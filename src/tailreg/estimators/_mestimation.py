@@ -13,16 +13,16 @@ from numbers import Real
 from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 
 from .. import theory
 from .._linalg import weighted_gram
 from ..exceptions import ExactFitWarning
-from ..inference.covariance import REGISTRY, CovContext, covariance
+from ..inference.covariance import REGISTRY, CovContext, standard_errors
 from ..inference.results import FitResult, ManyFits
 from ..losses import Loss
 from ..solvers.irls import IRLSResult, check_scale_rule, irls, warn_irls
 from ..theory import Target
+from ._base import BaseRegressor
 
 __all__ = [
     "ExactFitWarning",
@@ -31,8 +31,6 @@ __all__ = [
     "check_scale_rule",
     "irls",
     "m_cov_context",
-    "m_fit_result",
-    "m_many_fits",
     "m_scores_jacobian",
     "warn_irls",
 ]
@@ -100,86 +98,10 @@ def m_cov_context(
     )
 
 
-def m_fit_result(
-    X: np.ndarray,
-    names: list[str],
-    res: IRLSResult,
-    loss: Loss,
-    *,
-    cov_kinds: tuple[str, ...],
-    estimator: str,
-    cov_kind: str | None = None,
-    options: Mapping[str, Any] | None = None,
-    extra: Mapping[str, Any] | None = None,
-) -> FitResult:
-    """Build the :class:`FitResult` of a single (R = 1) IRLS fit on design ``X`` (n, k)."""
-    beta = res.beta[0]
-    resid = res.resid[0]
-    s = float(res.scale[0])
-    n, k = X.shape
-    ctx = m_cov_context(X, resid, s, loss, options)
-    with np.errstate(invalid="ignore"):  # rho of Huber(k=inf) evaluates inf - inf off-branch
-        objective = float(loss.rho(resid / s).sum()) if s > 0 else None
-    info = {
-        "loss": repr(loss),
-        "weights": res.weights[0],
-        "exact_fit": bool(res.exact_fit[0]),
-    }
-    info.update(extra or {})
-    return FitResult(
-        params=pd.Series(beta, index=names, name="coef"),
-        cov_context=ctx,
-        cov_kinds=cov_kinds,
-        cov_kind=cov_kinds[0] if cov_kind is None else cov_kind,
-        nobs=n,
-        df_resid=n - k,
-        scale=s,
-        n_iter=int(res.n_iter[0]),
-        converged=bool(res.converged[0]),
-        resid=resid,
-        estimator=estimator,
-        use_t=False,
-        objective=objective,
-        extra=info,
-    )
-
-
-def m_many_fits(
-    X: np.ndarray,
-    names: list[str],
-    res: IRLSResult,
-    loss: Loss,
-    kinds: tuple[str, ...],
-    options: Mapping[str, Any] | None = None,
-) -> ManyFits:
-    """Build :class:`ManyFits` from a batched :class:`IRLSResult` (standard errors batched too).
-
-    Exact fits and singular stops get NaN standard errors.
-    """
-    bad = res.exact_fit | res.singular
-    s = np.where(bad, 1.0, res.scale)
-    with_scores = any(REGISTRY[kind].uses_scores for kind in kinds if kind in REGISTRY)
-    ctx = m_cov_context(X, res.resid, s, loss, options, res.gram_inv, with_scores)
-    se = {}
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for kind in kinds:
-            v = np.sqrt(np.diagonal(covariance(kind, ctx), axis1=-2, axis2=-1))
-            se[kind] = np.where(bad[:, None], np.nan, v)
-    return ManyFits(
-        params=res.beta,
-        param_names=tuple(names),
-        n_coef=X.shape[-1],
-        se=se,
-        scale=res.scale,
-        converged=res.converged.copy(),
-        n_iter=res.n_iter,
-    )
-
-
-class MEstimatorMixin:
+class MEstimatorMixin(BaseRegressor):
     """``_fit`` and vectorised ``_fit_many`` for any estimator solved by :func:`irls`.
 
-    Mix in before :class:`~tailreg.estimators._base.BaseRegressor`. A subclass provides
+    A subclass of :class:`~tailreg.estimators._base.BaseRegressor`; a subclass provides
     ``_make_loss()``, and may override ``_scale_rule()`` (default: ``self.scale``),
     ``_start(X, Y)`` (default: ``None``, least squares) and ``_cov_options()``; it must have
     ``tol`` and ``max_iter`` attributes and set ``_cov_kinds``.
@@ -188,6 +110,9 @@ class MEstimatorMixin:
     _cov_kinds: ClassVar[tuple[str, ...]]
     tol: float
     max_iter: int
+    #: the scale of an M-estimate is estimated, and its tests are asymptotic
+    use_t: ClassVar[bool] = False
+    use_t_doc: ClassVar[str] = "normal: the covariances are asymptotic (MASS's summary.rlm)"
 
     def _make_loss(self) -> Loss:
         raise NotImplementedError
@@ -214,7 +139,7 @@ class MEstimatorMixin:
         return None
 
     def _scale_rule(self) -> str | float | np.ndarray:
-        return check_scale_rule(self.scale)  # type: ignore[attr-defined]
+        return check_scale_rule(self.scale)
 
     def _start(self, X: np.ndarray, Y: np.ndarray) -> np.ndarray | None:
         return None
@@ -241,22 +166,49 @@ class MEstimatorMixin:
     def _fit(self, X: np.ndarray, y: np.ndarray, names: list[str]) -> FitResult:
         res = self._run_irls(X, y[None, :])
         warn_irls(type(self).__name__, res, int(self.max_iter))
-        return m_fit_result(
-            X,
+        loss = self._make_loss()
+        resid = res.resid[0]
+        s = float(res.scale[0])
+        ctx = m_cov_context(X, resid, s, loss, self._cov_options())
+        with np.errstate(invalid="ignore"):  # rho of Huber(k=inf) evaluates inf - inf off-branch
+            objective = float(loss.rho(resid / s).sum()) if s > 0 else None
+        extra = {"loss": repr(loss), "weights": res.weights[0], "exact_fit": bool(res.exact_fit[0])}
+        return self._result(
+            res.beta[0],
             names,
-            res,
-            self._make_loss(),
-            cov_kinds=self._cov_kinds,
-            estimator=type(self).__name__,
-            options=self._cov_options(),
+            ctx,
+            scale=s,
+            n_iter=res.n_iter[0],
+            converged=res.converged[0],
+            objective=objective,
+            extra=extra,
         )
 
     def _fit_many(
         self, X: np.ndarray, Y: np.ndarray, names: list[str], kinds: tuple[str, ...]
     ) -> ManyFits:
+        """All R fits by one batched :func:`~tailreg.solvers.irls.irls`.
+
+        Exact fits (scale 0) and singular stops get NaN standard errors; their (discarded)
+        covariances are computed at unit scale, so that nothing divides by zero.
+        """
         res = self._run_irls(X, Y)
         warn_irls(type(self).__name__, res, int(self.max_iter))
-        return m_many_fits(X, names, res, self._make_loss(), kinds, self._cov_options())
+        bad = res.exact_fit | res.singular
+        s = np.where(bad, 1.0, res.scale)
+        with_scores = any(REGISTRY[kind].uses_scores for kind in kinds if kind in REGISTRY)
+        ctx = m_cov_context(
+            X, res.resid, s, self._make_loss(), self._cov_options(), res.gram_inv, with_scores
+        )
+        return self._many(
+            res.beta,
+            names,
+            X.shape[-1],
+            standard_errors(ctx, kinds, valid=~bad),
+            scale=res.scale,
+            converged=res.converged,
+            n_iter=res.n_iter,
+        )
 
     def _check_irls_params(self) -> None:
         """Validate ``scale``, ``tol`` and ``max_iter`` (call from ``_check_params``)."""

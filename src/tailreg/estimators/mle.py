@@ -9,14 +9,13 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pandas as pd
 
 from .. import theory
 from .._linalg import EinsumDesign
 from .._validation import check_positive
 from ..exceptions import ConvergenceWarning
-from ..inference.covariance import CovContext, covariance
-from ..inference.results import FitResult, ManyFits
+from ..inference.covariance import CovContext, standard_errors
+from ..inference.results import FitResult
 from ..losses import Squared
 from ..solvers.gaussian_mle import fit_gaussian, fit_gaussian_many, gaussian_scores_information
 from ..theory import Target
@@ -74,6 +73,7 @@ class GaussianMLE(BaseRegressor):
     study_name = "gaussian_mle"
     nuisance_names = ("sigma2",)
     objective_doc = "negative log-likelihood"
+    use_t_doc = "normal: likelihood asymptotics (sigma2 is the MLE RSS / n)"
     _min_extra_rows = 1
 
     def __init__(self, fit_intercept: bool = True, tol: float = 1e-8, max_iter: int = 100) -> None:
@@ -100,8 +100,7 @@ class GaussianMLE(BaseRegressor):
             raise ValueError(f"max_iter must be a positive integer, got {self.max_iter!r}")
 
     # -- one fit ----------------------------------------------------------------------
-    def _fit(self, X, y, names):
-        n, k = X.shape
+    def _fit(self, X: np.ndarray, y: np.ndarray, names: list[str]) -> FitResult:
         fit = fit_gaussian(X, y, tol=self.tol, max_iter=self.max_iter)
         if not fit.converged:
             warnings.warn(
@@ -120,21 +119,15 @@ class GaussianMLE(BaseRegressor):
             scores=scores,
             jacobian=info,
         )
-        return FitResult(
-            params=pd.Series(np.append(fit.beta, sigma2), index=[*names, "sigma2"], name="coef"),
-            cov_context=ctx,
-            cov_kinds=self._cov_kinds,
-            cov_kind=self.default_cov_kind,
-            nobs=n,
-            df_resid=n - k,
-            scale=float(np.sqrt(sigma2)),
+        return self._result(
+            np.append(fit.beta, sigma2),
+            [*names, "sigma2"],
+            ctx,
+            scale=np.sqrt(sigma2),
             n_iter=fit.n_iter,
             converged=fit.converged,
-            resid=fit.resid,
-            estimator="GaussianMLE",
-            use_t=False,
             loglik=fit.loglik,
-            objective=float(-fit.loglik),
+            objective=-fit.loglik,
         )
 
     # -- many fits --------------------------------------------------------------------
@@ -143,7 +136,6 @@ class GaussianMLE(BaseRegressor):
 
         See :func:`~tailreg.solvers.gaussian_mle.fit_gaussian_many`.
         """
-        R = Y.shape[0]
         k = X.shape[-1]
         fit = fit_gaussian_many(X, Y, tol=self.tol, max_iter=int(self.max_iter))
         beta, sigma2, converged, bad = fit.beta, fit.sigma2, fit.converged, fit.perfect
@@ -151,26 +143,12 @@ class GaussianMLE(BaseRegressor):
         resid = Y - EinsumDesign(X).fitted(beta)
         scores, info = gaussian_scores_information(X, resid, sigma2)
         ctx = CovContext(X=X, resid=resid, scale=np.sqrt(sigma2), scores=scores, jacobian=info)
-        se = {}
-        for kind in kinds:
-            cov = np.full((R, k + 1, k + 1), np.nan)
-            ok = ~bad
-            if ok.any():
-                sub = CovContext(
-                    X=X if X.ndim == 2 else X[ok],
-                    resid=resid[ok],
-                    scale=ctx.scale[ok],
-                    scores=scores[ok],
-                    jacobian=info[ok],
-                )
-                cov[ok] = covariance(kind, sub)
-            se[kind] = np.sqrt(np.diagonal(cov, axis1=-2, axis2=-1))
-        return ManyFits(
+        return self._many(
             np.concatenate([beta, sigma2[:, None]], axis=1),
             (*names, "sigma2"),
             k,
-            se,
-            np.sqrt(sigma2),
-            converged,
-            fit.n_iter,
+            standard_errors(ctx, kinds, valid=~bad),
+            scale=np.sqrt(sigma2),
+            converged=converged,
+            n_iter=fit.n_iter,
         )

@@ -27,6 +27,7 @@ from ..solvers.irls import irls, warn_irls
 from ..solvers.s_estimation import (
     BISQUARE_CHI_C50,
     BISQUARE_PSI_C95,
+    SResult,
     bisquare_c_for_breakdown,
     bisquare_c_for_efficiency,
     fast_s,
@@ -106,6 +107,8 @@ class MM(BaseRegressor):
     _cov_kinds = ("avar1", "sandwich")
     study_name = "mm"
     objective_doc = "sum of rho_c(r_i / s) of the M-step at the S-scale s"
+    use_t = True
+    use_t_doc = "t with n - k degrees of freedom, as robustbase's summary.lmrob"
     _min_extra_rows = 1
 
     def __init__(
@@ -171,73 +174,77 @@ class MM(BaseRegressor):
         return c_chi, c_psi, b
 
     # -- fitting ----------------------------------------------------------------------
-    def _fit(self, X: np.ndarray, y: np.ndarray, names: list[str]) -> FitResult:
-        c_chi, c_psi, b = self._constants()
-        rng = check_random_state(self.random_state)
+    def _s_step(self, X: np.ndarray, y: np.ndarray, c_chi: float, b: float) -> SResult:
         s_fit = fast_s(
             X,
             y,
             c=c_chi,
             b=b,
-            rng=rng,
+            rng=check_random_state(self.random_state),
             n_resample=int(self.n_subsamples),
             k_max=int(self.s_max_iter),
         )
-        loss = Bisquare(c_psi)
-        name = type(self).__name__
         if not s_fit.converged:
             warnings.warn(
-                f"{name}: the S-step refinements did not converge in s_max_iter="
+                f"{type(self).__name__}: the S-step refinements did not converge in s_max_iter="
                 f"{self.s_max_iter} steps (converged=False); increase s_max_iter",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
-        if s_fit.scale > 0:
-            res = irls(
-                X,
-                y[None, :],
-                loss,
-                scale=s_fit.scale,
-                beta0=s_fit.beta,
-                tol=float(self.tol),
-                maxiter=int(self.max_iter),
-            )
-            warn_irls(name, res, int(self.max_iter))
-            m_ok = bool(res.converged[0])
-            # robustbase keeps the S-estimate when the M-step fails
-            beta = res.beta[0] if m_ok else s_fit.beta
-            n_iter = int(res.n_iter[0])
-            scale_ctx = s_fit.scale
-        else:
+        return s_fit
+
+    def _m_step(
+        self, X: np.ndarray, y: np.ndarray, s_fit: SResult, loss: Bisquare
+    ) -> tuple[np.ndarray, int, bool, float]:
+        """The M-step from the S-estimate: ``(beta, n_iter, converged, scale)``.
+
+        An exact S-fit (scale 0) has no M-step; its scale for the covariances is NaN.
+        """
+        name = type(self).__name__
+        if not s_fit.scale > 0:
             warnings.warn(
                 f"{name}: the fit is exact — more than half the residuals of the S-estimate "
                 "are zero, so the S-scale is 0; the coefficients are the exact fit's and the "
                 "standard errors are NaN",
                 ExactFitWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
-            m_ok, beta, n_iter, scale_ctx = True, s_fit.beta, 0, np.nan
+            return s_fit.beta, 0, True, np.nan
+        res = irls(
+            X,
+            y[None, :],
+            loss,
+            scale=s_fit.scale,
+            beta0=s_fit.beta,
+            tol=float(self.tol),
+            maxiter=int(self.max_iter),
+        )
+        warn_irls(name, res, int(self.max_iter))
+        m_ok = bool(res.converged[0])
+        # robustbase keeps the S-estimate when the M-step fails
+        beta = res.beta[0] if m_ok else s_fit.beta
+        return beta, int(res.n_iter[0]), m_ok, s_fit.scale
+
+    def _fit(self, X: np.ndarray, y: np.ndarray, names: list[str]) -> FitResult:
+        c_chi, c_psi, b = self._constants()
+        s_fit = self._s_step(X, y, c_chi, b)
+        loss = Bisquare(c_psi)
+        beta, n_iter, m_ok, scale_ctx = self._m_step(X, y, s_fit, loss)
         resid = y - X @ beta
-        n, k = X.shape
+        k = X.shape[1]
         options = {"resid0": s_fit.resid, "c_chi": c_chi, "b": b}
         with np.errstate(divide="ignore", invalid="ignore"):
             ctx = m_cov_context(X, resid, scale_ctx, loss, options)
             u = resid / scale_ctx
         if not np.isfinite(scale_ctx):
             ctx = replace(ctx, jacobian=np.full((k, k), np.nan))
-        return FitResult(
-            params=pd.Series(beta, index=names, name="coef"),
-            cov_context=ctx,
-            cov_kinds=self._cov_kinds,
-            cov_kind=self.default_cov_kind,
-            nobs=n,
-            df_resid=n - k,
-            scale=float(s_fit.scale),
+        return self._result(
+            beta,
+            names,
+            ctx,
+            scale=s_fit.scale,
             n_iter=n_iter,
-            converged=bool(s_fit.converged and m_ok),
-            resid=resid,
-            estimator=name,
-            use_t=True,
+            converged=s_fit.converged and m_ok,
             objective=float(loss.rho(u).sum()) if s_fit.scale > 0 else None,
             extra={
                 "s_coef": pd.Series(s_fit.beta, index=names, name="S coef"),

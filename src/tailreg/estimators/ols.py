@@ -3,12 +3,11 @@ r"""Ordinary least squares by QR: minimises :math:`\sum r_i^2/2`, the Gaussian M
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from .. import theory
-from .._linalg import lstsq, lstsq_qr
+from .._linalg import Design, lstsq, lstsq_qr
 from .._validation import check_positive
-from ..inference.covariance import CovContext, covariance
+from ..inference.covariance import CovContext, standard_errors
 from ..inference.results import FitResult, ManyFits
 from ..losses import Squared
 from ..theory import Target
@@ -44,6 +43,8 @@ class OLS(BaseRegressor):
     _cov_kinds = ("classical", "HC0", "HC1", "HC2", "HC3", "HAC")
     study_name = "ols"
     objective_doc = "residual sum of squares"
+    use_t = True
+    use_t_doc = "t with n - k degrees of freedom, exact under normal errors (summary.lm)"
 
     def __init__(self, fit_intercept: bool = True, hac_maxlags: int | None = None) -> None:
         self.fit_intercept = fit_intercept
@@ -65,31 +66,19 @@ class OLS(BaseRegressor):
     def _options(self) -> dict:
         return {} if self.hac_maxlags is None else {"maxlags": int(self.hac_maxlags)}
 
-    def _fit(self, X, y, names):
+    def _fit(self, X: np.ndarray, y: np.ndarray, names: list[str]) -> FitResult:
         beta = lstsq_qr(X, y[None, :])[0]
         resid = y - X @ beta
         n, k = X.shape
         s = float(np.sqrt(resid @ resid / (n - k)))
         ctx = CovContext(X=X, resid=resid, scale=s, loss=Squared(), options=self._options())
-        return FitResult(
-            params=pd.Series(beta, index=names, name="coef"),
-            cov_context=ctx,
-            cov_kinds=self._cov_kinds,
-            cov_kind=self.default_cov_kind,
-            nobs=n,
-            df_resid=n - k,
-            scale=s,
-            n_iter=0,
-            converged=True,
-            resid=resid,
-            estimator="OLS",
-            use_t=True,
-            objective=float(resid @ resid),
-        )
+        return self._result(beta, names, ctx, scale=s, objective=resid @ resid)
 
-    def _fit_many(self, X, Y, names, kinds):
+    def _fit_many(
+        self, X: np.ndarray, Y: np.ndarray, names: list[str], kinds: tuple[str, ...]
+    ) -> ManyFits:
         beta, gram_inv = lstsq(X, Y, with_gram_inv=True)
-        resid = Y - (beta @ X.T if X.ndim == 2 else (X @ beta[..., None])[..., 0])
+        resid = Y - Design(X).fitted(beta)
         n, k = X.shape[-2:]
         s = np.sqrt(np.einsum("ij,ij->i", resid, resid) / (n - k))
         ctx = CovContext(
@@ -100,10 +89,13 @@ class OLS(BaseRegressor):
             options=self._options(),
             gram_inv=gram_inv,
         )
-        se = {
-            kind: np.sqrt(np.diagonal(covariance(kind, ctx), axis1=-2, axis2=-1)) for kind in kinds
-        }
         R = Y.shape[0]
-        return ManyFits(
-            beta, tuple(names), k, se, s, np.ones(R, dtype=bool), np.zeros(R, dtype=int)
+        return self._many(
+            beta,
+            names,
+            k,
+            standard_errors(ctx, kinds),
+            scale=s,
+            converged=np.ones(R, dtype=bool),
+            n_iter=np.zeros(R, dtype=int),
         )

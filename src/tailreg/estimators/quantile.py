@@ -12,18 +12,18 @@ vertex polish); this module holds the estimator: configuration, covariance kinds
 from __future__ import annotations
 
 import warnings
-from functools import partial
+from dataclasses import replace
 from numbers import Integral
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .. import theory
+from .._linalg import Design
 from .._validation import SeedLike, check_in_range, check_positive, check_random_state
 from ..exceptions import ConvergenceWarning
 from ..inference import quantile_cov
-from ..inference.covariance import CovContext, covariance
+from ..inference.covariance import CovContext, standard_errors
 from ..inference.results import FitResult, ManyFits
 from ..losses import Absolute, Check, Loss
 from ..solvers.quantile_lp import (
@@ -38,16 +38,6 @@ from ..theory import Target
 from ._base import BaseRegressor, _warn_unconverged
 
 __all__ = ["LAD", "QuantileRegression", "QuantileSolution", "solve_quantile"]
-
-
-def _refit(X: np.ndarray, y: np.ndarray, tau: float, solver: str) -> np.ndarray:
-    """Refit used by the nid/iid/bootstrap kinds (module level so results pickle)."""
-    return solve_quantile_one(X, y, tau, solver).beta
-
-
-def _refit_many(X: np.ndarray, Y: np.ndarray, tau: float, solver: str) -> np.ndarray:
-    """Batched refit of the iid/nid kinds: the single fits' solutions even when not unique."""
-    return solve_quantile_many(X, Y, tau, solver, unique=True)[0]
 
 
 class QuantileRegression(BaseRegressor):
@@ -98,6 +88,8 @@ class QuantileRegression(BaseRegressor):
     _cov_kinds = ("iid", "nid", "ker", "bootstrap")
     study_name = "quantile"
     objective_doc = "sum of rho_tau(r_i), the check loss"
+    use_t = True
+    use_t_doc = "t with n - k degrees of freedom, as quantreg's summary.rq"
 
     def __init__(
         self,
@@ -144,14 +136,18 @@ class QuantileRegression(BaseRegressor):
         if self.n_boot < 2:
             raise ValueError(f"n_boot must be an integer >= 2, got {self.n_boot!r}")
 
-    def _fit(self, X, y, names):
+    def _bootstrap_seed(self) -> np.random.SeedSequence:
+        # drawn when fitting: a result's bootstrap covariance is then fixed, and an int
+        # random_state gives the same draws on every fit
+        return np.random.SeedSequence(check_random_state(self.random_state).integers(2**63, size=2))
+
+    def _fit(self, X: np.ndarray, y: np.ndarray, names: list[str]) -> FitResult:
         tau = float(self._tau)
         sol = solve_quantile_one(X, y, tau, self.solver)
-        name = type(self).__name__
-        other = SOLVERS[1 - SOLVERS.index(self.solver)]
         if not sol.converged:
+            other = SOLVERS[1 - SOLVERS.index(self.solver)]
             warnings.warn(
-                f"{name}: the {self.solver} solver did not reach the LP optimum "
+                f"{type(self).__name__}: the {self.solver} solver did not reach the LP optimum "
                 f"(converged=False); try solver={other!r}",
                 ConvergenceWarning,
                 stacklevel=3,
@@ -162,94 +158,48 @@ class QuantileRegression(BaseRegressor):
         sigma = sol.objective / n
         # the fit is the asymmetric-Laplace MLE of beta; sigma-hat = objective / n is its MLE
         loglik = float(loss.logpdf(resid / sigma).sum() - n * np.log(sigma)) if sigma > 0 else None
-        # draw the bootstrap seed now: a result's bootstrap covariance is then fixed, and an
-        # int random_state gives the same draws on every fit
-        seed = np.random.SeedSequence(check_random_state(self.random_state).integers(2**63, size=2))
-        ctx = self._cov_context(X, y, resid, sigma, tau, seed)
-        return FitResult(
-            params=pd.Series(sol.beta, index=names, name="coef"),
-            cov_context=ctx,
-            cov_kinds=self._cov_kinds,
-            cov_kind=self.default_cov_kind,
-            nobs=n,
-            df_resid=n - k,
+        ctx = self._cov_context(X, y, resid, sigma, tau, self._bootstrap_seed())
+        return self._result(
+            sol.beta,
+            names,
+            ctx,
             scale=sigma,
             n_iter=sol.n_iter,
             converged=sol.converged,
-            resid=resid,
-            estimator=name,
-            use_t=True,
             objective=sol.objective,
             loglik=loglik,
             k_params=k + 1,
             extra={"tau": tau, "solver": self.solver, "certified": sol.certified},
         )
 
-    def _fit_many(self, X, Y, names, kinds):
+    def _fit_many(
+        self, X: np.ndarray, Y: np.ndarray, names: list[str], kinds: tuple[str, ...]
+    ) -> ManyFits:
         """Batched fits (:func:`~tailreg.solvers.quantile_lp.solve_quantile_many`).
 
-        ``iid``, ``nid`` and ``ker`` are vectorised over the replications.
-
         Both solvers share the batched interior point here, since every returned vertex is
-        certified optimal or comes from the single-problem ``solver`` itself. ``bootstrap``
-        is computed one replication at a time, exactly as ``fit`` does; a kind that fails for
-        a replication gives NaN there (as the base-class loop).
+        certified optimal or comes from the single-problem ``solver`` itself. ``iid``, ``nid``
+        and ``ker`` are vectorised over the replications; ``bootstrap`` is computed one
+        replication at a time, exactly as ``fit`` does (a seed drawn per replication).
         """
         tau = float(self._tau)
         R, n = Y.shape
-        k = X.shape[-1]
         beta, obj, n_iter, converged, _ = solve_quantile_many(X, Y, tau, self.solver)
-        resid = Y - (beta @ X.T if X.ndim == 2 else (X @ beta[:, :, None])[:, :, 0])
+        resid = Y - Design(X).fitted(beta)
         scale = obj / n
-        se: dict[str, np.ndarray] = {}
-        for kind in kinds:
-            if kind in ("iid", "nid"):
-                # unique=True: where the refits' optimum is not unique (often for the
-                # sparsity's median regression on few points), the single fit's choice
-                refit_many = partial(_refit_many, solver=self.solver)
-                h = quantile_cov.BANDWIDTHS[self.bandwidth](tau, n)
-                if kind == "iid":
-                    se[kind] = quantile_cov.iid_se_many(X, resid, tau, h, refit_many)
-                else:
-                    se[kind] = quantile_cov.nid_se_many(X, Y, tau, h, refit_many)
-                continue
-            if kind == "ker":  # vectorised over the replications by the kind itself
-                try:
-                    ctx = self._cov_context(X, Y, resid, scale, tau, None)
-                    se[kind] = np.sqrt(np.diagonal(covariance(kind, ctx), axis1=-2, axis2=-1))
-                    continue
-                except (ValueError, np.linalg.LinAlgError):
-                    pass  # e.g. tau +/- h outside (0, 1): NaN, or one failed fit: loop below
-            se[kind] = np.full((R, k), np.nan)
-            seeds = None
-            if kind == "bootstrap":
-                seeds = [
-                    np.random.SeedSequence(
-                        check_random_state(self.random_state).integers(2**63, size=2)
-                    )
-                    for _ in range(R)
-                ]
-            for i in range(R):
-                if not np.all(np.isfinite(beta[i])):
-                    continue
-                ctx = self._cov_context(
-                    X if X.ndim == 2 else X[i],
-                    Y[i],
-                    resid[i],
-                    scale[i],
-                    tau,
-                    None if seeds is None else seeds[i],
-                )
-                try:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore", ConvergenceWarning)
-                        se[kind][i] = np.sqrt(np.diag(covariance(kind, ctx)))
-                except (ValueError, np.linalg.LinAlgError):
-                    pass
+        seeds = [self._bootstrap_seed() if "bootstrap" in kinds else None for _ in range(R)]
+        ctx = self._cov_context(X, Y, resid, scale, tau, seeds)
+        se = standard_errors(
+            replace(ctx, row_options=("y", "seed")), kinds, valid=np.all(np.isfinite(beta), axis=1)
+        )
         _warn_unconverged(type(self).__name__, converged)
-        return ManyFits(beta, tuple(names), k, se, scale, converged, n_iter)
+        return self._many(
+            beta, names, X.shape[-1], se, scale=scale, converged=converged, n_iter=n_iter
+        )
 
-    def _cov_context(self, X, y, resid, sigma, tau, seed) -> CovContext:
+    def _cov_context(
+        self, X: np.ndarray, y: np.ndarray, resid: np.ndarray, sigma: Any, tau: float, seed: Any
+    ) -> CovContext:
         return CovContext(
             X=X,
             resid=resid,
@@ -258,7 +208,7 @@ class QuantileRegression(BaseRegressor):
             options={
                 "tau": tau,
                 "y": y,
-                "refit": partial(_refit, solver=self.solver),
+                "solver": self.solver,
                 "bandwidth": self.bandwidth,
                 "n_boot": int(self.n_boot),
                 "seed": seed,

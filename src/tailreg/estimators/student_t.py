@@ -23,19 +23,16 @@ The likelihood is not concave and can have several local maxima for small :math:
 
 from __future__ import annotations
 
-import contextlib
 import math
 import warnings
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .. import population, theory
 from .._validation import check_positive
 from ..exceptions import ConvergenceWarning, MultipleOptimaWarning
-from ..inference.covariance import CovContext, covariance
-from ..inference.results import FitResult, ManyFits
+from ..inference.covariance import CovContext, standard_errors
 from ..losses import StudentT
 from ..solvers.student_t import fit_student_t, fit_student_t_many, t_loglik, t_scores_hessian
 from ..theory import Target
@@ -109,6 +106,7 @@ class StudentTMLE(BaseRegressor):
     study_name = "student_t"
     nuisance_names = ("sigma", "df")
     objective_doc = "negative log-likelihood"
+    use_t_doc = "normal: likelihood asymptotics"
     _min_extra_rows = 1
 
     def __init__(
@@ -209,19 +207,13 @@ class StudentTMLE(BaseRegressor):
             scores=fit.scores,
             jacobian=fit.jacobian,
         )
-        return FitResult(
-            params=pd.Series(values, index=pnames, name="coef"),
-            cov_context=ctx,
-            cov_kinds=self._cov_kinds,
-            cov_kind=self.default_cov_kind,
-            nobs=n,
-            df_resid=n - k,
+        return self._result(
+            values,
+            pnames,
+            ctx,
             scale=fit.sigma,
             n_iter=fit.n_iter,
             converged=fit.converged,
-            resid=fit.resid,
-            estimator="StudentTMLE",
-            use_t=False,
             loglik=fit.loglik,
             objective=-fit.loglik,
             extra={
@@ -255,16 +247,16 @@ class StudentTMLE(BaseRegressor):
             scores=fit.scores,
             jacobian=fit.jacobian,
         )
-        se = {kind: _batched_se(kind, ctx) for kind in kinds}
-        _warn_unconverged("StudentTMLE", fit.converged)
-        return ManyFits(
+        se = standard_errors(ctx, kinds)
+        _warn_unconverged(type(self).__name__, fit.converged)
+        return self._many(
             np.column_stack([fit.beta, fit.sigma]),
             (*names, "sigma"),
             k,
             se,
-            fit.sigma,
-            fit.converged,
-            fit.n_iter,
+            scale=fit.sigma,
+            converged=fit.converged,
+            n_iter=fit.n_iter,
         )
 
     def _loop_many(self, X, Y, names, kinds):
@@ -285,27 +277,4 @@ class StudentTMLE(BaseRegressor):
                 MultipleOptimaWarning,
                 stacklevel=3,
             )
-        return out
-
-
-def _batched_se(kind: str, ctx: CovContext) -> np.ndarray:
-    """Standard errors (R, q) of ``kind``; one replication at a time (NaN where singular) only
-    when the batched inverse fails."""
-    with np.errstate(invalid="ignore"):
-        try:
-            return np.sqrt(np.diagonal(covariance(kind, ctx), axis1=-2, axis2=-1))
-        except np.linalg.LinAlgError:
-            pass
-        out = np.full(ctx.scores.shape[::2], np.nan)
-        for r in range(len(out)):
-            one = CovContext(
-                X=ctx.X if ctx.X.ndim == 2 else ctx.X[r],
-                resid=ctx.resid[r],
-                scale=ctx.scale[r],
-                loss=ctx.loss,
-                scores=ctx.scores[r],
-                jacobian=ctx.jacobian[r],
-            )
-            with contextlib.suppress(np.linalg.LinAlgError):
-                out[r] = np.sqrt(np.diag(covariance(kind, one)))
         return out

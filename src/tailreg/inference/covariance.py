@@ -1,28 +1,36 @@
-r"""Covariance kinds as named strategies in a registry.
+r"""Covariance kinds as named strategies in a registry, and the batched standard errors.
 
 Every kind computes :math:`V = B\,M\,B` from a *bread* :math:`B` and a *meat* :math:`M`
 (a kind without meat returns its bread). Estimators list the kinds they support and hand a
 :class:`CovContext` to :func:`covariance`; nothing here knows which estimator is calling.
 
-All strategies are batched: the arrays of a context may carry leading replication axes
-(``X`` of shape ``(n, k)`` shared, or ``(R, n, k)``; ``resid`` of shape ``(R, n)``), so the
-same code computes one fit's covariance and the standard errors of thousands of Monte Carlo
-replications in :meth:`fit_many`.
+Kinds are batched: the arrays of a context may carry a leading replication axis (``X`` of
+shape ``(n, k)`` shared, or ``(R, n, k)``; ``resid`` of shape ``(R, n)``), so the same code
+computes one fit's covariance and the standard errors of thousands of Monte Carlo
+replications in ``fit_many``. A kind whose formula broadcasts over that axis does nothing
+special (:attr:`CovarianceKind.batched`); one that needs per-fit work either overrides the
+batched hook :meth:`CovarianceKind.compute_many` (the quantile ``iid`` and ``nid`` kinds) or
+declares ``batched = False`` and is computed one fit at a time (``bootstrap``).
+:func:`standard_errors` is the one routine through which every ``fit_many`` obtains its
+standard errors, with one NaN policy.
 
-New kinds register themselves with :func:`register`; quantile-regression and MM kinds live
-beside their estimators.
+New kinds register themselves with :func:`register`; the quantile kinds live in
+:mod:`.quantile_cov` and MM's in :mod:`.robust_cov`.
 """
 
 from __future__ import annotations
 
+import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
-from .._linalg import GRAM_COND_MAX, gram_inverse, leverage, weighted_gram, xtx_inv
+from .._linalg import GRAM_COND_MAX, Design, gram_inverse, leverage, weighted_gram, xtx_inv
+from .._typing import BoolArray, FloatArray
+from ..exceptions import ConvergenceWarning
 
 __all__ = [
     "GRAM_COND_MAX",
@@ -34,6 +42,7 @@ __all__ = [
     "hac_default_maxlags",
     "leverage",
     "register",
+    "standard_errors",
     "weighted_gram",
     "xtx_inv",
 ]
@@ -41,15 +50,15 @@ __all__ = [
 
 @dataclass(frozen=True)
 class CovContext:
-    """What a covariance strategy may read about a fit.
+    """What a covariance strategy may read about a fit (or about R fits, batched).
 
     Attributes
     ----------
-    X : ndarray (..., n, k)
-        Design including the constant column.
-    resid : ndarray (..., n)
+    X : ndarray (n, k) or (R, n, k)
+        Design including the constant column (shared by the R fits, or one per fit).
+    resid : ndarray (n,) or (R, n)
         Residuals ``y - X @ beta``.
-    scale : float or ndarray (...)
+    scale : float or ndarray (R,)
         The fit's scale (OLS: :math:`s = \\sqrt{RSS/(n-k)}`; M-estimators: the robust scale).
     loss : Loss or None
         The loss of an M-estimator.
@@ -59,9 +68,12 @@ class CovContext:
         :math:`J = -\\sum_i \\partial s_i / \\partial\\theta^\\top`; for a likelihood, the observed
         information.
     options : mapping
-        Kind-specific options (``maxlags``, ``tau``, ``y``, ``refit``, ``random_state``, ...).
+        Kind-specific options (``maxlags``, ``tau``, ``y``, ``solver``, ``seed``, ...).
     gram_inv : ndarray (..., k, k) or None
         :math:`(X^\\top X)^{-1}` if the estimator has it; see :meth:`xtx_inverse`.
+    row_options : tuple of str
+        The options whose values carry the replication axis first in a batched context
+        (sliced by :meth:`take`); ``"y"`` by default.
     """
 
     X: np.ndarray
@@ -72,6 +84,7 @@ class CovContext:
     jacobian: np.ndarray | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
     gram_inv: np.ndarray | None = field(default=None, repr=False, compare=False)
+    row_options: tuple[str, ...] = ("y",)
 
     def xtx_inverse(self) -> np.ndarray:
         """:math:`(X^\\top X)^{-1}` (..., k, k), computed once per context and shared by kinds.
@@ -80,15 +93,48 @@ class CovContext:
         """
         if self.gram_inv is None:
             object.__setattr__(self, "gram_inv", xtx_inv(self.X))
+        assert self.gram_inv is not None
         return self.gram_inv
 
     @property
     def nobs(self) -> int:
-        return self.X.shape[-2]
+        return int(self.X.shape[-2])
 
     @property
     def k(self) -> int:
-        return self.X.shape[-1]
+        return int(self.X.shape[-1])
+
+    @property
+    def batched(self) -> bool:
+        """The context describes R fits (``resid`` is (R, n))."""
+        return self.resid.ndim > 1
+
+    @property
+    def n_fits(self) -> int:
+        """R for a batched context, 1 otherwise."""
+        return int(self.resid.shape[0]) if self.batched else 1
+
+    def take(self, r: int) -> CovContext:
+        """The context of fit ``r`` of a batched context (its replication axis removed)."""
+        design = Design(self.X)
+
+        def at(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else a[r]
+
+        options = dict(self.options)
+        for key in self.row_options:
+            if key in options:
+                options[key] = options[key][r]
+        return replace(
+            self,
+            X=design.row(r),
+            resid=self.resid[r],
+            scale=self.scale if np.ndim(self.scale) == 0 else np.asarray(self.scale)[r],
+            scores=at(self.scores),
+            jacobian=at(self.jacobian),
+            options=options,
+            gram_inv=self.gram_inv if design.shared else at(self.gram_inv),
+        )
 
 
 class CovarianceKind(ABC):
@@ -99,6 +145,9 @@ class CovarianceKind(ABC):
     description: ClassVar[str] = ""
     #: reads ``ctx.scores`` or ``ctx.jacobian`` (estimators may skip computing them otherwise)
     uses_scores: ClassVar[bool] = True
+    #: :meth:`compute_many` handles R fits at once (by broadcasting :meth:`compute` over the
+    #: replication axis, or by an override); False: one fit at a time
+    batched: ClassVar[bool] = True
 
     @abstractmethod
     def bread(self, ctx: CovContext) -> np.ndarray:
@@ -116,23 +165,101 @@ class CovarianceKind(ABC):
             return b
         return b @ m @ np.swapaxes(b, -1, -2)
 
+    def compute_many(self, ctx: CovContext) -> np.ndarray:
+        """Covariance matrices (R, q, q) of the R fits of a batched context (the batched hook).
+
+        By default :meth:`compute` itself (its formulas broadcast), or, for a kind that is
+        not :attr:`batched`, :meth:`compute` on each fit's context (:meth:`CovContext.take`).
+        """
+        if self.batched:
+            return self.compute(ctx)
+        return np.stack([self.compute(ctx.take(r)) for r in range(ctx.n_fits)])
+
 
 REGISTRY: dict[str, CovarianceKind] = {}
 
+_K = TypeVar("_K", bound=type[CovarianceKind])
 
-def register(cls: type[CovarianceKind]) -> type[CovarianceKind]:
+
+def register(cls: _K) -> _K:
     """Class decorator adding a kind to :data:`REGISTRY` under ``cls.name``."""
     REGISTRY[cls.name] = cls()
     return cls
 
 
-def covariance(kind: str, ctx: CovContext) -> np.ndarray:
-    """Compute covariance ``kind`` for the fit described by ``ctx``."""
+def _strategy(kind: str) -> CovarianceKind:
     try:
-        strategy = REGISTRY[kind]
+        return REGISTRY[kind]
     except KeyError:
         raise ValueError(f"unknown covariance kind {kind!r}; known: {sorted(REGISTRY)}") from None
-    return strategy.compute(ctx)
+
+
+def covariance(kind: str, ctx: CovContext) -> np.ndarray:
+    """Compute covariance ``kind`` for the fit (or the R fits, batched) described by ``ctx``."""
+    strategy = _strategy(kind)
+    return strategy.compute_many(ctx) if ctx.batched else strategy.compute(ctx)
+
+
+def standard_errors(
+    ctx: CovContext, kinds: Iterable[str], *, valid: BoolArray | None = None
+) -> dict[str, FloatArray]:
+    """Standard errors (R, q) of the R fits of a batched context, for each kind.
+
+    The square roots of the covariance diagonals, computed for all R fits at once by the
+    kind's :meth:`~CovarianceKind.compute_many`; when that raises (``ValueError``,
+    ``LinAlgError``: one fit it cannot handle spoils the batch) or the kind is not
+    :attr:`~CovarianceKind.batched`, one fit at a time.
+
+    NaN policy (the same for every estimator): a fit gets NaN standard errors when it is not
+    ``valid`` (a failed, exact or singular fit — its batched numbers are discarded, and it
+    is skipped by the fit-at-a-time path) or when the kind cannot be computed for it (it
+    raises for that fit, or the diagonal is negative or not finite). Floating-point warnings
+    of those fits are silenced, and so are convergence warnings of refits.
+
+    Parameters
+    ----------
+    ctx : CovContext
+        Batched: ``resid`` (R, n).
+    kinds : iterable of str
+    valid : ndarray of bool (R,), optional
+        The fits whose standard errors are meaningful (default: all).
+    """
+    R = ctx.n_fits
+    ok = np.ones(R, dtype=bool) if valid is None else np.asarray(valid, dtype=bool)
+    out: dict[str, FloatArray] = {}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for kind in kinds:
+            strategy = _strategy(kind)
+            se = None
+            if strategy.batched:
+                try:
+                    se = np.sqrt(np.diagonal(strategy.compute_many(ctx), axis1=-2, axis2=-1))
+                except (ValueError, np.linalg.LinAlgError):
+                    se = None
+            if se is None:
+                se = _one_fit_at_a_time(strategy, ctx, ok)
+            out[kind] = np.where(ok[:, None], se, np.nan)
+    return out
+
+
+def _one_fit_at_a_time(strategy: CovarianceKind, ctx: CovContext, ok: BoolArray) -> FloatArray:
+    """Standard errors of the ``ok`` fits one by one; NaN where the kind raises."""
+    rows: dict[int, FloatArray] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for r in np.flatnonzero(ok):
+            try:
+                rows[int(r)] = np.sqrt(np.diag(strategy.compute(ctx.take(int(r)))))
+            except (ValueError, np.linalg.LinAlgError):
+                continue
+    if rows:
+        q = len(next(iter(rows.values())))
+    else:
+        q = ctx.jacobian.shape[-1] if ctx.jacobian is not None else ctx.k
+    out = np.full((ctx.n_fits, q), np.nan)
+    for r, se in rows.items():
+        out[r] = se
+    return out
 
 
 # --------------------------------------------------------------------------------------
