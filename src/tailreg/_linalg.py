@@ -114,7 +114,7 @@ class Design:
             return (w @ self._pairs).reshape(-1, self.k, self.k)
         return weighted_gram(self.X, w)
 
-    def take(self, rows: IntArray | BoolArray) -> Design:
+    def take(self, rows: IntArray | BoolArray | slice) -> Design:
         """The designs of the fits ``rows`` (a shared design is returned as it is)."""
         if self.shared:
             return self
@@ -185,7 +185,7 @@ class TransposedDesign(Design):
             self.XT = np.ascontiguousarray(np.swapaxes(X, 1, 2))
             self.pairs = self.XT[:, self.iu[0], :] * self.XT[:, self.iu[1], :]
 
-    def take(self, rows: IntArray | BoolArray) -> TransposedDesign:
+    def take(self, rows: IntArray | BoolArray | slice) -> TransposedDesign:
         if self.shared:
             return self
         out = object.__new__(TransposedDesign)

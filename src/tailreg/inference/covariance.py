@@ -257,8 +257,8 @@ def _one_fit_at_a_time(strategy: CovarianceKind, ctx: CovContext, ok: BoolArray)
     else:
         q = ctx.jacobian.shape[-1] if ctx.jacobian is not None else ctx.k
     out = np.full((ctx.n_fits, q), np.nan)
-    for r, se in rows.items():
-        out[r] = se
+    for i, se in rows.items():
+        out[i] = se
     return out
 
 

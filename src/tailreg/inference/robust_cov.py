@@ -94,7 +94,7 @@ def posdefify(V: np.ndarray) -> np.ndarray:
     if not np.isfinite(V).all():
         return V
     lam, Q = np.linalg.eigh(V)
-    neg = (lam < 0).any(axis=-1)
+    neg = np.asarray((lam < 0).any(axis=-1))
     if not neg.any():
         return V
     fixed = Q @ (np.maximum(lam, 0.0)[..., :, None] * np.swapaxes(Q, -1, -2))

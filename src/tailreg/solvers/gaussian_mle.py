@@ -188,7 +188,7 @@ class _Objective:
 
     def fun(self, theta: FloatArray) -> float:
         _, w, rss = self.parts(theta)
-        return theta[self.k] + 0.5 * rss * w
+        return float(theta[self.k] + 0.5 * rss * w)
 
     def jac(self, theta: FloatArray) -> FloatArray:
         r, w, rss = self.parts(theta)

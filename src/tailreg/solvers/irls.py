@@ -279,7 +279,10 @@ def _step(
     else:
         act.weights = loss.weight(u)
         wr = act.weights * act.resid
-        gw = np.where(newton_now[:, None], dpsi, act.weights) if newton_now.any() else act.weights
+        gw = act.weights
+        if newton_now.any():
+            assert dpsi is not None
+            gw = np.where(newton_now[:, None], dpsi, act.weights)
     assert gw is not None
     act.u = u
     gram = act.design.gram(gw) * act.dd

@@ -223,7 +223,7 @@ def solve_quantile_many(
         parts = _solve_batch(design.take(sl), Y[sl], tau, solver, unique)
         for o, v in zip(out, parts, strict=True):
             o[sl] = v
-    return tuple(out)
+    return out[0], out[1], out[2], out[3], out[4]
 
 
 def _solve_batch(
@@ -277,7 +277,7 @@ def _solve_batch(
     n_iter = fn.n_iter.copy()
     converged = certified.copy()
     for i in np.flatnonzero(~certified):
-        sol = solve_quantile_one(design.row(i), Y[i], tau, solver)
+        sol = solve_quantile_one(design.row(int(i)), Y[i], tau, solver)
         beta[i], n_iter[i] = sol.beta, sol.n_iter
         converged[i], certified[i] = sol.converged, sol.certified
     objective = check.rho(Y - design.fitted(beta)).sum(axis=1)
