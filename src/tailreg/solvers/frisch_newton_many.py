@@ -119,7 +119,7 @@ def frisch_newton_many(
     A problem whose normal matrix stops being positive definite leaves with
     ``converged=False`` and its current point (the polish takes over, as in the single solver).
     """
-    R, n = Y.shape
+    R = Y.shape[0]
     k = X.shape[-1]
     beta = np.full((R, k), np.nan)
     n_iter = np.zeros(R, dtype=int)
@@ -129,14 +129,73 @@ def frisch_newton_many(
     y_scale = response_scale_many(Y)
     flat = y_scale == 0.0
     beta[flat], converged[flat], gap_out[flat] = 0.0, True, 0.0
-    act = np.flatnonzero(~flat)
-    if act.size == 0:
+    if flat.all():
         return FrischNewtonManyResult(beta, n_iter, converged, gap_out)
+    pt, ok = _start(X, Y, tau, np.flatnonzero(~flat), y_scale)
+    it = 0
+    failed = ~ok
+    while True:
+        objective = -np.einsum("rn,rn->r", pt.c, pt.a) + (1.0 - tau) * pt.c_sum
+        rel = np.maximum(1.0, np.abs(objective))
+        done = pt.gap <= tol * rel
+        if certify is not None:
+            ask = ~pt.tried & ~done & ~failed & (pt.gap <= certify_gap * rel)
+            if ask.any():
+                pt.tried |= ask
+                where = np.flatnonzero(ask)
+                done[where[certify(pt.act[where], -pt.lam[where] * pt.scale[where, None])]] = True
+        leave = done | failed | (it >= max_iter)
+        if leave.any():
+            idx = pt.act[leave]
+            beta[idx] = -pt.lam[leave] * pt.scale[leave, None]
+            n_iter[idx] = it
+            converged[idx] = done[leave]
+            gap_out[idx] = pt.gap[leave] * pt.scale[leave]
+            keep = ~leave
+            if not keep.any():
+                break
+            pt.keep(keep)
+        it += 1
+        ok = _step(pt, tau, step)
+        failed = ~ok
+    return FrischNewtonManyResult(beta, n_iter, converged, gap_out)
+
+
+@dataclass
+class _Point:
+    """The working set's iterate: primal ``a`` and slack ``s = 1 - a``, dual ``lam`` and dual
+    slacks ``z``, ``w``, with each problem's data (``c = -y/scale``, ``b``) and indices."""
+
+    act: np.ndarray  # indices of the problems still iterating
+    scale: np.ndarray
+    des: TransposedDesign
+    c: np.ndarray
+    b: np.ndarray
+    c_sum: np.ndarray
+    a: np.ndarray
+    s: np.ndarray
+    lam: np.ndarray
+    z: np.ndarray
+    w: np.ndarray
+    gap: np.ndarray
+    tried: np.ndarray  # the certificate was asked for
+
+    def keep(self, keep: np.ndarray) -> None:
+        for name in ("act", "scale", "c", "b", "a", "s", "lam", "z", "w", "c_sum", "gap", "tried"):
+            setattr(self, name, getattr(self, name)[keep])
+        self.des = self.des.take(keep)
+
+
+def _start(
+    X: np.ndarray, Y: np.ndarray, tau: float, act: np.ndarray, y_scale: np.ndarray
+) -> tuple[_Point, np.ndarray]:
+    """The single solver's start for the problems ``act``: OLS for ``lam``, ``a = 1 - tau``."""
+    n = Y.shape[1]
     scale = y_scale[act]
     des = TransposedDesign(Design(X).take(act).X)
     c = -Y[act] / scale[:, None]
     m = act.size
-    b = (1.0 - tau) * np.broadcast_to(des.colsum(), (m, k))
+    b = (1.0 - tau) * np.broadcast_to(des.colsum(), (m, des.k))
     a = np.full((m, n), 1.0 - tau)
     s = np.full((m, n), tau)
     G0inv, ok = inverse_pd(des.gram(np.ones((m, n))))
@@ -147,95 +206,74 @@ def frisch_newton_many(
     exact = np.abs(r) < _INIT_EPS
     z[exact] += _INIT_EPS
     w[exact] += _INIT_EPS
-    c_sum = c.sum(axis=1)
     gap = np.einsum("rn,rn->r", a, z) + np.einsum("rn,rn->r", s, w)
-    it = 0
-    failed = ~ok
     tried = np.zeros(m, dtype=bool)
+    return _Point(act, scale, des, c, b, c.sum(axis=1), a, s, lam, z, w, gap, tried), ok
 
-    while True:
-        objective = -np.einsum("rn,rn->r", c, a) + (1.0 - tau) * c_sum
-        rel = np.maximum(1.0, np.abs(objective))
-        done = gap <= tol * rel
-        if certify is not None:
-            ask = ~tried & ~done & ~failed & (gap <= certify_gap * rel)
-            if ask.any():
-                tried |= ask
-                where = np.flatnonzero(ask)
-                done[where[certify(act[where], -lam[where] * scale[where, None])]] = True
-        leave = done | failed | (it >= max_iter)
-        if leave.any():
-            idx = act[leave]
-            beta[idx] = -lam[leave] * scale[leave, None]
-            n_iter[idx] = it
-            converged[idx] = done[leave]
-            gap_out[idx] = gap[leave] * scale[leave]
-            keep = ~leave
-            if not keep.any():
-                break
-            act, scale, c, b, a, s, lam, z, w, c_sum, gap, tried = (
-                v[keep] for v in (act, scale, c, b, a, s, lam, z, w, c_sum, gap, tried)
-            )
-            des = des.take(keep)
-        it += 1
-        # the single solver's formulas, rearranged to reuse z/a, w/s and (mu - .)/a, /s;
-        # s-steps use ds = -da
-        za = z / a
-        ws = w / s
-        d = 1.0 / (za + ws)
-        zw = z - w
-        rhs = b - des.tdot(a - d * zw)
-        Ginv, ok = inverse_pd(des.gram(d))
-        dlam = (Ginv @ rhs[:, :, None])[:, :, 0]
-        da = d * (des.fitted(dlam) - zw)
-        dz = -z - za * da
-        dw = ws * da - w
-        ap = _primal_step(a, s, da, step)
-        ad = _dual_step(z, w, dz, dw, step)
-        need = np.minimum(ap, ad) < 1.0
-        if need.any():
-            mu = np.einsum("rn,rn->r", a, z) + np.einsum("rn,rn->r", s, w)
-            apc, adc = ap[:, None], ad[:, None]
-            pa = apc * da
-            g = np.einsum("rn,rn->r", a + pa, z + adc * dz) + np.einsum(
-                "rn,rn->r", s - pa, w + adc * dw
-            )
-            mu = (mu * (g / mu) ** 3 / (2.0 * n))[:, None]
-            dadz = da * dz
-            dsdw = -da * dw
-            q_a = (mu - dadz) / a
-            q_s = (mu - dsdw) / s
-            dr = d * (q_s - q_a)
-            dlam2 = (Ginv @ (rhs + des.tdot(dr))[:, :, None])[:, :, 0]
-            da2 = d * (des.fitted(dlam2) - zw) - dr
-            dz2 = q_a - z - za * da2
-            dw2 = q_s - w + ws * da2
-            ap2 = _primal_step(a, s, da2, step)
-            ad2 = _dual_step(z, w, dz2, dw2, step)
-            if need.all():
-                dlam, da, dz, dw, ap, ad = dlam2, da2, dz2, dw2, ap2, ad2
-            else:
-                nc = need[:, None]
-                dlam = np.where(nc, dlam2, dlam)
-                da, dz, dw = np.where(nc, da2, da), np.where(nc, dz2, dz), np.where(nc, dw2, dw)
-                ap, ad = np.where(need, ap2, ap), np.where(need, ad2, ad)
-        failed = ~ok
-        if failed.any():
-            # a failed factorisation keeps the current point and leaves at the next test
-            ap, ad = np.where(failed, 0.0, ap), np.where(failed, 0.0, ad)
-            fc = failed[:, None]
-            dlam, da, dz, dw = (np.where(fc, 0.0, v) for v in (dlam, da, dz, dw))
-        ap, ad = ap[:, None], ad[:, None]
-        da *= ap
-        a += da
-        s -= da
-        lam += ad * dlam
-        dz *= ad
-        z += dz
-        dw *= ad
-        w += dw
-        gap = np.einsum("rn,rn->r", a, z) + np.einsum("rn,rn->r", s, w)
-    return FrischNewtonManyResult(beta, n_iter, converged, gap_out)
+
+def _step(pt: _Point, tau: float, step: float) -> np.ndarray:
+    """One predictor–corrector iteration of every problem in place; the Cholesky ok mask.
+
+    The single solver's formulas, rearranged to reuse z/a, w/s and (mu - .)/a, /s; s-steps
+    use ds = -da. A failed factorisation keeps the current point (it leaves at the next test).
+    """
+    n = pt.a.shape[1]
+    a, s, z, w, des = pt.a, pt.s, pt.z, pt.w, pt.des
+    za = z / a
+    ws = w / s
+    d = 1.0 / (za + ws)
+    zw = z - w
+    rhs = pt.b - des.tdot(a - d * zw)
+    Ginv, ok = inverse_pd(des.gram(d))
+    dlam = (Ginv @ rhs[:, :, None])[:, :, 0]
+    da = d * (des.fitted(dlam) - zw)
+    dz = -z - za * da
+    dw = ws * da - w
+    ap = _primal_step(a, s, da, step)
+    ad = _dual_step(z, w, dz, dw, step)
+    need = np.minimum(ap, ad) < 1.0
+    if need.any():
+        mu = np.einsum("rn,rn->r", a, z) + np.einsum("rn,rn->r", s, w)
+        apc, adc = ap[:, None], ad[:, None]
+        pa = apc * da
+        g = np.einsum("rn,rn->r", a + pa, z + adc * dz) + np.einsum(
+            "rn,rn->r", s - pa, w + adc * dw
+        )
+        mu = (mu * (g / mu) ** 3 / (2.0 * n))[:, None]
+        dadz = da * dz
+        dsdw = -da * dw
+        q_a = (mu - dadz) / a
+        q_s = (mu - dsdw) / s
+        dr = d * (q_s - q_a)
+        dlam2 = (Ginv @ (rhs + des.tdot(dr))[:, :, None])[:, :, 0]
+        da2 = d * (des.fitted(dlam2) - zw) - dr
+        dz2 = q_a - z - za * da2
+        dw2 = q_s - w + ws * da2
+        ap2 = _primal_step(a, s, da2, step)
+        ad2 = _dual_step(z, w, dz2, dw2, step)
+        if need.all():
+            dlam, da, dz, dw, ap, ad = dlam2, da2, dz2, dw2, ap2, ad2
+        else:
+            nc = need[:, None]
+            dlam = np.where(nc, dlam2, dlam)
+            da, dz, dw = np.where(nc, da2, da), np.where(nc, dz2, dz), np.where(nc, dw2, dw)
+            ap, ad = np.where(need, ap2, ap), np.where(need, ad2, ad)
+    failed = ~ok
+    if failed.any():
+        ap, ad = np.where(failed, 0.0, ap), np.where(failed, 0.0, ad)
+        fc = failed[:, None]
+        dlam, da, dz, dw = (np.where(fc, 0.0, v) for v in (dlam, da, dz, dw))
+    ap, ad = ap[:, None], ad[:, None]
+    da *= ap
+    a += da
+    s -= da
+    pt.lam += ad * dlam
+    dz *= ad
+    z += dz
+    dw *= ad
+    w += dw
+    pt.gap = np.einsum("rn,rn->r", a, z) + np.einsum("rn,rn->r", s, w)
+    return ok
 
 
 def vertex_polish_many(

@@ -351,14 +351,80 @@ def _sweep(act: _Active, fits: _Fits, rule: _Rule, it: int) -> None:
 # the iteration
 
 
-def _scale_mode(scale: str | float | FloatArray, R: int) -> tuple[str, FloatArray]:
-    """The scale rule's mode and the starting (or fixed) scales (R,)."""
-    if isinstance(scale, str):
-        return str(check_scale_rule(scale)), np.zeros(R)
-    s = np.broadcast_to(np.asarray(scale, dtype=float), (R,)).copy()
-    if not (np.isfinite(s).all() and (s > 0).all()):
-        raise ValueError("a fixed scale must be positive and finite")
-    return "fixed", s
+def _rule(
+    loss: Loss,
+    scale: str | float | FloatArray,
+    design: Design,
+    Y: FloatArray,
+    k2: float | None,
+    tol: float,
+) -> _Rule:
+    """The iteration's settings; proposal 2's constant defaults to Huber's k (else 1.345)."""
+    n, k = design.n, design.k
+    mode = str(check_scale_rule(scale)) if isinstance(scale, str) else "fixed"
+    kk = _DEFAULT_K2
+    if mode == "proposal2":
+        kk = float(k2 if k2 is not None else getattr(loss, "k", _DEFAULT_K2))
+    return _Rule(loss, mode, kk, (n - 1) // 2, n - k, max(2 * k, n // 4), tol)
+
+
+def _start(
+    design: Design,
+    Y: FloatArray,
+    scale: str | float | FloatArray,
+    beta0: FloatArray | None,
+    rule: _Rule,
+    newton: bool,
+) -> tuple[_Fits, _Active, FloatArray | None, FloatArray]:
+    """Outputs and working set at the start, the start's (X'X)^-1 and residual RMS."""
+    R, n = Y.shape
+    k = design.k
+    X = design.X
+    if rule.mode == "fixed":
+        s = np.broadcast_to(np.asarray(scale, dtype=float), (R,)).copy()
+        if not (np.isfinite(s).all() and (s > 0).all()):
+            raise ValueError("a fixed scale must be positive and finite")
+    else:
+        s = np.zeros(R)
+    gram_inv = None
+    if beta0 is None:
+        beta, gram_inv = lstsq(X, Y, with_gram_inv=True)
+    else:
+        beta = np.broadcast_to(np.asarray(beta0, dtype=float), (R, k)).copy()
+    resid = Y - design.fitted(beta)
+    if rule.mode == "proposal2":
+        s = R_MAD_FACTOR * np.median(np.abs(resid), axis=1)
+    # row sums of squares by einsum: no (R, n) temporaries (these run once per block of fits)
+    exact_tol = _EXACT_FIT_RTOL * np.sqrt(np.einsum("ij,ij->i", Y, Y) / n)
+    start_rms = np.sqrt(np.einsum("ij,ij->i", resid, resid) / n)
+    # equilibrate columns once: the Gram matrices are solved as D G D z = D g, delta = D z
+    d = 1.0 / np.sqrt(np.maximum(np.einsum("...nk,...nk->...k", X, X), np.finfo(float).tiny))
+    dd = d[..., :, None] * d[..., None, :]
+    fits = _Fits(
+        beta=beta,
+        resid=resid,
+        scale=s,
+        weights=np.ones((R, n)),
+        n_iter=np.zeros(R, dtype=int),
+        converged=np.zeros(R, dtype=bool),
+        exact=np.zeros(R, dtype=bool),
+        singular=np.zeros(R, dtype=bool),
+    )
+    act = _Active(
+        idx=np.arange(R),
+        design=design,
+        d=np.broadcast_to(d, (R, k)),
+        dd=np.broadcast_to(dd, (R, k, k)),
+        beta=beta,
+        resid=resid,
+        scale=s,
+        exact_tol=exact_tol,
+        weights=fits.weights,
+        u=None,
+        newton=np.full(R, bool(newton)),
+        prev=np.full(R, np.inf),
+    )
+    return fits, act, gram_inv, start_rms
 
 
 def irls(
@@ -435,54 +501,9 @@ def irls(
         Y = Y[None, :]
     if newton and not loss.convex:
         raise ValueError(f"Newton steps need a convex loss; {loss!r} is not")
-    R, n = Y.shape
     design = Design(X)
-    k = design.k
-    mode, s = _scale_mode(scale, R)
-
-    gram_inv = None
-    if beta0 is None:
-        beta, gram_inv = lstsq(X, Y, with_gram_inv=True)
-    else:
-        beta = np.broadcast_to(np.asarray(beta0, dtype=float), (R, k)).copy()
-    resid = Y - design.fitted(beta)
-
-    kk = _DEFAULT_K2
-    if mode == "proposal2":
-        kk = float(k2 if k2 is not None else getattr(loss, "k", _DEFAULT_K2))
-        s = R_MAD_FACTOR * np.median(np.abs(resid), axis=1)
-    # row sums of squares by einsum: no (R, n) temporaries (these run once per block of fits)
-    exact_tol = _EXACT_FIT_RTOL * np.sqrt(np.einsum("ij,ij->i", Y, Y) / n)
-    start_rms = np.sqrt(np.einsum("ij,ij->i", resid, resid) / n)
-
-    # equilibrate columns once: the Gram matrices are solved as D G D z = D g, delta = D z
-    d = 1.0 / np.sqrt(np.maximum(np.einsum("...nk,...nk->...k", X, X), np.finfo(float).tiny))
-    dd = d[..., :, None] * d[..., None, :]
-    rule = _Rule(loss, mode, kk, (n - 1) // 2, n - k, max(2 * k, n // 4), tol)
-    fits = _Fits(
-        beta=beta,
-        resid=resid,
-        scale=s,
-        weights=np.ones((R, n)),
-        n_iter=np.zeros(R, dtype=int),
-        converged=np.zeros(R, dtype=bool),
-        exact=np.zeros(R, dtype=bool),
-        singular=np.zeros(R, dtype=bool),
-    )
-    act = _Active(
-        idx=np.arange(R),
-        design=design,
-        d=np.broadcast_to(d, (R, k)),
-        dd=np.broadcast_to(dd, (R, k, k)),
-        beta=beta,
-        resid=resid,
-        scale=s,
-        exact_tol=exact_tol,
-        weights=fits.weights,
-        u=None,
-        newton=np.full(R, bool(newton)),
-        prev=np.full(R, np.inf),
-    )
+    rule = _rule(loss, scale, design, Y, k2, tol)
+    fits, act, gram_inv, start_rms = _start(design, Y, scale, beta0, rule, newton)
     it = 0
     for it in range(1, maxiter + 1):
         _sweep(act, fits, rule, it)
@@ -493,7 +514,7 @@ def irls(
     # residuals recomputed from the data (the working ones were updated incrementally)
     resid = Y - design.fitted(fits.beta)
     exact = fits.exact
-    if mode != "fixed":
+    if rule.mode != "fixed":
         exact |= fits.converged & (fits.scale <= _EXACT_FIT_START_RTOL * start_rms)
 
     return IRLSResult(
