@@ -30,6 +30,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._linalg import Design
+from .._typing import ArrayLike
 from .._validation import add_constant, check_design, check_finite, check_many, default_names
 from ..exceptions import ConvergenceWarning
 from ..inference.covariance import CovContext
@@ -178,7 +179,7 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
         )
         return (["const"] if self.fit_intercept else []) + names
 
-    def fit(self, X, y) -> BaseRegressor:
+    def fit(self, X: ArrayLike, y: ArrayLike) -> BaseRegressor:
         """Fit the model.
 
         Parameters
@@ -192,12 +193,12 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
         self
             With ``coef_``, ``intercept_`` and the immutable ``result_``.
         """
-        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        Xa, ya = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
         self._check_params()
-        names = self._coef_names(X.shape[1])
-        design = add_constant(X, self.fit_intercept)
+        names = self._coef_names(Xa.shape[1])
+        design = add_constant(Xa, self.fit_intercept)
         check_design(design, names, min_extra_rows=self._min_extra_rows)
-        result = self._fit(design, y, names)
+        result = self._fit(design, ya, names)
         self.result_ = result
         beta = result.params.to_numpy()[: design.shape[1]]
         self.intercept_ = float(beta[0]) if self.fit_intercept else 0.0
@@ -205,13 +206,15 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
         self.n_iter_ = result.n_iter
         return self
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Fitted linear predictor :math:`\\hat\\beta_0 + X\\hat\\beta`."""
         check_is_fitted(self, "result_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        return X @ self.coef_ + self.intercept_
+        Xa = validate_data(self, X, reset=False, dtype=np.float64)
+        return Xa @ self.coef_ + self.intercept_
 
-    def fit_many(self, X, Y, kinds: tuple[str, ...] | list[str] | None = None) -> ManyFits:
+    def fit_many(
+        self, X: ArrayLike, Y: ArrayLike, kinds: tuple[str, ...] | list[str] | None = None
+    ) -> ManyFits:
         """Fit R data sets at once.
 
         Parameters
@@ -232,15 +235,15 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
             and iteration counts.
         """
         self._check_params()
-        X = np.asarray(X, dtype=float)
-        Y = np.asarray(Y, dtype=float)
-        check_finite("X", X)
-        check_finite("Y", Y)
+        Xa = np.asarray(X, dtype=float)
+        Ya = np.asarray(Y, dtype=float)
+        check_finite("X", Xa)
+        check_finite("Y", Ya)
         # C order whatever the caller's layout: the products (hence the last bits) then do
         # not depend on it
-        Y = np.ascontiguousarray(check_many(X, Y))
-        names = (["const"] if self.fit_intercept else []) + default_names(X.shape[-1])
-        design = add_constant(X, self.fit_intercept)
+        Ya = np.ascontiguousarray(check_many(Xa, Ya))
+        names = (["const"] if self.fit_intercept else []) + default_names(Xa.shape[-1])
+        design = add_constant(Xa, self.fit_intercept)
         check_design(
             design if design.ndim == 2 else design[0], names, min_extra_rows=self._min_extra_rows
         )
@@ -251,7 +254,7 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
                     f"covariance kind {kind!r} is not available for {type(self).__name__}; "
                     f"choose from {list(self._cov_kinds)}"
                 )
-        return self._fit_many(design, Y, names, kinds)
+        return self._fit_many(design, Ya, names, kinds)
 
     def _fit_many(
         self, X: np.ndarray, Y: np.ndarray, names: list[str], kinds: tuple[str, ...]

@@ -7,6 +7,7 @@ estimator: configuration, the ``oim`` and ``sandwich`` kinds' scores and informa
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from .._linalg import EinsumDesign
 from .._validation import check_positive
 from ..exceptions import ConvergenceWarning
 from ..inference.covariance import CovContext, standard_errors
-from ..inference.results import FitResult
+from ..inference.results import FitResult, ManyFits
 from ..losses import Squared
 from ..solvers.gaussian_mle import fit_gaussian, fit_gaussian_many, gaussian_scores_information
 from ..theory import Target
@@ -86,7 +87,7 @@ class GaussianMLE(BaseRegressor):
         """The Gaussian negative log-likelihood in beta is the squared loss."""
         return Squared()
 
-    def target(self, law) -> Target:
+    def target(self, law: Any) -> Target:
         """The mean of the law (the Gaussian MLE of beta is least squares)."""
         return theory.target(Squared(), law, 1.0)
 
@@ -131,7 +132,9 @@ class GaussianMLE(BaseRegressor):
         )
 
     # -- many fits --------------------------------------------------------------------
-    def _fit_many(self, X, Y, names, kinds):
+    def _fit_many(
+        self, X: np.ndarray, Y: np.ndarray, names: list[str], kinds: tuple[str, ...]
+    ) -> ManyFits:
         """Batched Newton on the joint likelihood, all R fits at once.
 
         See :func:`~tailreg.solvers.gaussian_mle.fit_gaussian_many`.

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .. import population, theory
-from .._validation import check_in_range, check_random_state
+from .._validation import SeedLike, check_in_range, check_random_state
 from ..exceptions import ConvergenceWarning, ExactFitWarning
 from ..inference.results import FitResult
 from ..inference.robust_cov import AVar1
@@ -115,7 +115,7 @@ class MM(BaseRegressor):
         self,
         efficiency: float = 0.95,
         breakdown: float = 0.5,
-        random_state=None,
+        random_state: SeedLike = None,
         fit_intercept: bool = True,
         n_subsamples: int = 500,
         s_max_iter: int = 1000,

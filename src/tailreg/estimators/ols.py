@@ -2,6 +2,8 @@ r"""Ordinary least squares by QR: minimises :math:`\sum r_i^2/2`, the Gaussian M
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import theory
@@ -59,7 +61,7 @@ class OLS(BaseRegressor):
         """Least squares: the squared loss."""
         return Squared()
 
-    def target(self, law) -> Target:
+    def target(self, law: Any) -> Target:
         """The mean of the law: least squares estimates :math:`E[y|x]`."""
         return theory.target(Squared(), law, 1.0)
 

@@ -33,6 +33,7 @@ from .. import population, theory
 from .._validation import check_positive
 from ..exceptions import ConvergenceWarning, MultipleOptimaWarning
 from ..inference.covariance import CovContext, standard_errors
+from ..inference.results import FitResult, ManyFits
 from ..losses import StudentT
 from ..solvers.student_t import fit_student_t, fit_student_t_many, t_loglik, t_scores_hessian
 from ..theory import Target
@@ -164,7 +165,7 @@ class StudentTMLE(BaseRegressor):
             raise ValueError(f"df_bounds must satisfy low < high, got {self.df_bounds!r}")
 
     # -- one fit ----------------------------------------------------------------------
-    def _fit(self, X, y, names):
+    def _fit(self, X: np.ndarray, y: np.ndarray, names: list[str]) -> FitResult:
         n, k = X.shape
         fit = fit_student_t(
             X,
@@ -226,7 +227,9 @@ class StudentTMLE(BaseRegressor):
         )
 
     # -- many fits --------------------------------------------------------------------
-    def _fit_many(self, X, Y, names, kinds):
+    def _fit_many(
+        self, X: np.ndarray, Y: np.ndarray, names: list[str], kinds: tuple[str, ...]
+    ) -> ManyFits:
         if self.df is None:
             return self._loop_many(X, Y, names, kinds)
         df = float(self.df)
@@ -259,7 +262,9 @@ class StudentTMLE(BaseRegressor):
             n_iter=fit.n_iter,
         )
 
-    def _loop_many(self, X, Y, names, kinds):
+    def _loop_many(
+        self, X: np.ndarray, Y: np.ndarray, names: list[str], kinds: tuple[str, ...]
+    ) -> ManyFits:
         """df estimated: one ``_fit`` per replication, optima warnings summed into one."""
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

@@ -287,7 +287,7 @@ class Classical(CovarianceKind):
     description = "s^2 (X'X)^-1"
     uses_scores = False
 
-    def bread(self, ctx):
+    def bread(self, ctx: CovContext) -> np.ndarray:
         return _as_batch_scalar(ctx.scale) ** 2 * ctx.xtx_inverse()
 
 
@@ -299,13 +299,13 @@ class _HC(CovarianceKind):
 
     uses_scores = False
 
-    def bread(self, ctx):
+    def bread(self, ctx: CovContext) -> np.ndarray:
         return ctx.xtx_inverse()
 
     def omega(self, ctx: CovContext, bread: np.ndarray) -> np.ndarray:
         return np.ones_like(ctx.resid)
 
-    def compute(self, ctx):
+    def compute(self, ctx: CovContext) -> np.ndarray:
         b = self.bread(ctx)
         w = self.omega(ctx, b) * ctx.resid**2
         return b @ weighted_gram(ctx.X, w) @ b
@@ -322,7 +322,7 @@ class HC1(_HC):
     name = "HC1"
     description = "HC0 * n/(n-k)"
 
-    def omega(self, ctx, bread):
+    def omega(self, ctx: CovContext, bread: np.ndarray) -> np.ndarray:
         return np.full_like(ctx.resid, ctx.nobs / (ctx.nobs - ctx.k))
 
 
@@ -331,7 +331,7 @@ class HC2(_HC):
     name = "HC2"
     description = "r_i^2/(1-h_i)"
 
-    def omega(self, ctx, bread):
+    def omega(self, ctx: CovContext, bread: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 - leverage(ctx.X, bread))
 
 
@@ -340,7 +340,7 @@ class HC3(_HC):
     name = "HC3"
     description = "r_i^2/(1-h_i)^2"
 
-    def omega(self, ctx, bread):
+    def omega(self, ctx: CovContext, bread: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 - leverage(ctx.X, bread)) ** 2
 
 
@@ -356,10 +356,10 @@ class HAC(CovarianceKind):
     description = "Newey-West, Bartlett kernel"
     uses_scores = False
 
-    def bread(self, ctx):
+    def bread(self, ctx: CovContext) -> np.ndarray:
         return ctx.xtx_inverse()
 
-    def meat(self, ctx):
+    def meat(self, ctx: CovContext) -> np.ndarray:
         maxlags = ctx.options.get("maxlags")
         if maxlags is None:
             maxlags = hac_default_maxlags(ctx.nobs)
@@ -387,12 +387,13 @@ class Sandwich(CovarianceKind):
     name = "sandwich"
     description = "J^-1 (sum s s') J^-1"
 
-    def bread(self, ctx):
+    def bread(self, ctx: CovContext) -> np.ndarray:
         if ctx.jacobian is None or ctx.scores is None:
             raise ValueError("the sandwich kind needs the estimator's scores and jacobian")
         return np.linalg.inv(ctx.jacobian)
 
-    def meat(self, ctx):
+    def meat(self, ctx: CovContext) -> np.ndarray:
+        assert ctx.scores is not None  # checked by bread
         return np.swapaxes(ctx.scores, -1, -2) @ ctx.scores
 
 
@@ -403,7 +404,7 @@ class ObservedInformation(CovarianceKind):
     name = "oim"
     description = "inverse observed information"
 
-    def bread(self, ctx):
+    def bread(self, ctx: CovContext) -> np.ndarray:
         if ctx.jacobian is None:
             raise ValueError("the oim kind needs the estimator's observed information")
         return np.linalg.inv(ctx.jacobian)
@@ -425,7 +426,7 @@ class HuberH1(CovarianceKind):
     description = "Huber's corrected M covariance"
     uses_scores = False
 
-    def bread(self, ctx):
+    def bread(self, ctx: CovContext) -> np.ndarray:
         s = np.asarray(ctx.scale, dtype=float)
         u = ctx.resid / s[..., None]
         n, k = ctx.nobs, ctx.k

@@ -222,11 +222,11 @@ class _QuantileSandwich(_QuantileKind):
             )
         return h
 
-    def bread(self, ctx):
+    def bread(self, ctx: CovContext) -> np.ndarray:
         f = self.density(ctx)
         return xtx_inv(np.sqrt(f)[..., None] * ctx.X)
 
-    def meat(self, ctx):
+    def meat(self, ctx: CovContext) -> np.ndarray:
         tau = ctx.options["tau"]
         return tau * (1.0 - tau) * (np.swapaxes(ctx.X, -1, -2) @ ctx.X)
 
@@ -307,7 +307,7 @@ class QuantileKernel(_QuantileSandwich):
         # broadcast over the replication axis (no refits), unlike the other kinds
         return CovarianceKind.compute(self, ctx)
 
-    def density(self, ctx):
+    def density(self, ctx: CovContext) -> np.ndarray:
         tau = ctx.options["tau"]
         h = self._probability_bandwidth(ctx)
         r = ctx.resid
