@@ -244,9 +244,8 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
         Ya = np.ascontiguousarray(check_many(Xa, Ya))
         names = (["const"] if self.fit_intercept else []) + default_names(Xa.shape[-1])
         design = add_constant(Xa, self.fit_intercept)
-        check_design(
-            design if design.ndim == 2 else design[0], names, min_extra_rows=self._min_extra_rows
-        )
+        # the rank of the first design only: checking every stacked design would cost a fit
+        check_design(Design(design).row(0), names, min_extra_rows=self._min_extra_rows)
         kinds = (self.default_cov_kind,) if kinds is None else tuple(kinds)
         for kind in kinds:
             if kind not in self._cov_kinds:
