@@ -214,7 +214,8 @@ def standard_errors(
     ``valid`` (a failed, exact or singular fit — its batched numbers are discarded, and it
     is skipped by the fit-at-a-time path) or when the kind cannot be computed for it (it
     raises for that fit, or the diagonal is negative or not finite). Floating-point warnings
-    of those fits are silenced, and so are convergence warnings of refits.
+    are silenced (the discarded fits raise them routinely), and so are the convergence
+    warnings of refits in the fit-at-a-time path.
 
     Parameters
     ----------
