@@ -36,9 +36,9 @@ import numpy as np
 from scipy.optimize import linprog
 from threadpoolctl import threadpool_limits
 
-from tailreg.estimators._frisch_newton import frisch_newton
-from tailreg.estimators.quantile import _solve_quantile
 from tailreg.losses import Check
+from tailreg.solvers.frisch_newton import frisch_newton
+from tailreg.solvers.quantile_lp import solve_quantile_one
 
 P = 10
 REPEATS = {1000: 5, 10000: 3, 100000: 2}
@@ -89,9 +89,9 @@ def main(argv: list[str] | None = None) -> None:
             t_fn, fn = best_time(frisch_newton, (X, y, args.tau), reps)
             obj_fn = float(Check(args.tau).rho(y - X @ fn.beta).sum())
             row("FN (bare)", t_fn, fn.n_iter, obj_fn)
-            t_ip, ip = best_time(_solve_quantile, (X, y, args.tau, "interior-point"), reps)
+            t_ip, ip = best_time(solve_quantile_one, (X, y, args.tau, "interior-point"), reps)
             row("interior-point", t_ip, ip.n_iter, ip.objective)
-            t_highs, highs = best_time(_solve_quantile, (X, y, args.tau, "highs"), 1)
+            t_highs, highs = best_time(solve_quantile_one, (X, y, args.tau, "highs"), 1)
             row("highs", t_highs, highs.n_iter, highs.objective)
             rel = abs(ip.objective - highs.objective) / abs(highs.objective)
             certified = ip.certified and highs.certified

@@ -7,7 +7,7 @@ X (n, p) or one design per replication (R, n, p) (``--stacked``), prints the per
 
 - ``fit_many``: tailreg's batched Frisch–Newton with the certified vertex polish and the
   default ``iid`` standard errors (vectorised);
-- ``no se``: coefficients only (``_solve_quantile_many``);
+- ``no se``: coefficients only (``solve_quantile_many``);
 - ``loop of fit``: the former behaviour, one ``QuantileRegression().fit`` (HiGHS) per
   replication, with its ``iid`` standard errors (timed on a subset);
 - ``statsmodels``: ``QuantReg(y, X).fit(q=0.5)`` per replication (params and its default
@@ -36,8 +36,9 @@ import numpy as np
 from statsmodels.regression.quantile_regression import QuantReg
 from threadpoolctl import threadpool_limits
 
-from tailreg.estimators.quantile import QuantileRegression, _solve_quantile_many
+from tailreg.estimators.quantile import QuantileRegression
 from tailreg.losses import Check
+from tailreg.solvers.quantile_lp import solve_quantile_many
 
 #: CPU time of this process: with BLAS on one thread every timed code path is single
 #: threaded, and CPU time is less disturbed than wall time by other jobs on a shared machine
@@ -75,9 +76,9 @@ def main(argv: list[str] | None = None) -> None:
             fitted = X @ rng.normal(size=p + 1)
             Y = fitted + rng.standard_t(3, (R, n))
             est = QuantileRegression()
-            data = (Z, Y) if args.stacked else (Z, Y.T)
+            data = (Z, Y)
             t_many, many = best_time(lambda: est.fit_many(*data), 2)  # noqa: B023
-            t_bare, _ = best_time(lambda: _solve_quantile_many(X, Y, 0.5), 2)  # noqa: B023
+            t_bare, _ = best_time(lambda: solve_quantile_many(X, Y, 0.5), 2)  # noqa: B023
             sub = min(args.subset, R)
             t0 = CLOCK()
             singles = []

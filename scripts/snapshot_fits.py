@@ -79,9 +79,8 @@ def many_data(R: int, n: int = 50, p: int = 2):
 
 
 def fit_many(est, X, Y_rn, kinds):
-    """``fit_many`` with Y given as (R, n), whatever the API's orientation."""
-    # the API before the unification took Y as (n, R) for a shared design
-    return est.fit_many(X, Y_rn.T if X.ndim == 2 else Y_rn, kinds)
+    """``fit_many`` with Y given as (R, n), the API's one orientation for shared and stacked X."""
+    return est.fit_many(X, Y_rn, kinds)
 
 
 def collect() -> dict[str, np.ndarray]:
@@ -118,7 +117,7 @@ def collect() -> dict[str, np.ndarray]:
             R = MANY_REPS.get(cname, 12)
             Xs, Ys, Xk, Yk = many_data(R)
             est = make()
-            kinds = [k for k in est._cov_kinds if k != "bootstrap"]
+            kinds = [k for k in est.cov_kinds if k != "bootstrap"]
             for tag, X, Y in (("shared", Xs, Ys), ("stacked", Xk, Yk)):
                 key = f"{cname}/many_{tag}"
                 f = fit_many(make(), X, Y, kinds)

@@ -187,7 +187,7 @@ def test_fit_many_equals_separate_fits(rng, init):
     n, p, R = 30, 2, 10
     X = rng.standard_normal((n, p))
     Y = 1 + X @ np.array([1.0, -2.0]) + rng.standard_t(2, size=(R, n))
-    many = Bisquare(init=init).fit_many(X, Y.T, kinds=("H1", "sandwich"))
+    many = Bisquare(init=init).fit_many(X, Y, kinds=("H1", "sandwich"))
     for r in range(R):
         one = Bisquare(init=init).fit(X, Y[r]).result_
         np.testing.assert_allclose(many.params[r], one.params, rtol=1e-8)

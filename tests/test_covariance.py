@@ -14,6 +14,7 @@ from tailreg.inference.covariance import (
     hac_default_maxlags,
     leverage,
     register,
+    standard_errors,
     xtx_inv,
 )
 from tailreg.losses import Huber, Squared
@@ -250,3 +251,70 @@ def test_kinds_declare_whether_they_read_scores():
         assert not REGISTRY[name].uses_scores
     for name in ("sandwich", "oim"):
         assert REGISTRY[name].uses_scores
+
+
+# -- one fit of a batch, and the batched standard errors ---------------------------------
+@pytest.mark.parametrize("shared", [False, True], ids=["stacked", "shared"])
+def test_take_is_the_context_of_one_fit(rng, shared):
+    ctx = _batch(rng, shared=shared)
+    ctx = CovContext(**{**ctx.__dict__, "options": {"maxlags": 2, "y": ctx.resid + 1.0}})
+    one = ctx.take(3)
+    assert not one.batched and ctx.batched and ctx.n_fits == 5 and one.n_fits == 1
+    np.testing.assert_array_equal(one.X, ctx.X if shared else ctx.X[3])
+    np.testing.assert_array_equal(one.resid, ctx.resid[3])
+    np.testing.assert_array_equal(one.jacobian, ctx.jacobian[3])
+    assert one.scale == ctx.scale[3] and one.options["maxlags"] == 2
+    np.testing.assert_array_equal(one.options["y"], ctx.options["y"][3])  # a row option
+
+
+def test_standard_errors_are_the_square_roots_of_the_batched_diagonals(rng):
+    ctx = _batch(rng)
+    se = standard_errors(ctx, ["HC1", "sandwich"])
+    for kind in ("HC1", "sandwich"):
+        np.testing.assert_array_equal(
+            se[kind], np.sqrt(np.diagonal(covariance(kind, ctx), axis1=-2, axis2=-1))
+        )
+
+
+def test_standard_errors_nan_policy(rng):
+    ctx = _batch(rng)
+    jac = ctx.jacobian.copy()
+    jac[2] = 0.0  # singular: the batched inverse raises, so the kinds go one fit at a time
+    ctx = CovContext(**{**ctx.__dict__, "jacobian": jac})
+    valid = np.array([True, True, True, True, False])
+    se = standard_errors(ctx, ["oim", "sandwich", "HC0"], valid=valid)
+    for kind in ("oim", "sandwich", "HC0"):
+        assert se[kind].shape == (5, 3)
+        assert np.isnan(se[kind][4]).all()  # not valid
+        for r in (0, 1, 3):
+            one = np.sqrt(np.diag(covariance(kind, ctx.take(r))))
+            np.testing.assert_allclose(se[kind][r], one, rtol=1e-12)
+    assert np.isnan(se["oim"][2]).all() and np.isnan(se["sandwich"][2]).all()
+    assert np.isfinite(se["HC0"][2]).all()  # HC0 does not read the Jacobian
+    with pytest.raises(ValueError, match="unknown covariance kind"):
+        standard_errors(ctx, ["HC9"])
+
+
+def test_kinds_that_are_not_batched_run_one_fit_at_a_time(rng):
+    calls = []
+
+    @register
+    class Counted(CovarianceKind):
+        name = "_test_counted"
+        batched = False
+
+        def bread(self, ctx):
+            assert not ctx.batched
+            calls.append(1)
+            return xtx_inv(ctx.X)
+
+    try:
+        ctx = _batch(rng)
+        cov = covariance("_test_counted", ctx)
+        assert cov.shape == (5, 3, 3) and len(calls) == 5
+        se = standard_errors(ctx, ["_test_counted"], valid=np.arange(5) != 1)
+        assert len(calls) == 9  # the invalid fit is skipped
+        assert np.isnan(se["_test_counted"][1]).all()
+        np.testing.assert_allclose(se["_test_counted"][0], np.sqrt(np.diag(cov[0])), rtol=1e-14)
+    finally:
+        REGISTRY.pop("_test_counted")

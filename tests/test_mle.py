@@ -162,7 +162,7 @@ def test_perfect_fit_raises_clear_error(rng):
 
 def test_perfect_fit_in_fit_many_gives_nan(rng):
     X = rng.standard_normal((20, 2))
-    Y = np.column_stack([X[:, 0], X[:, 1] + rng.standard_normal(20)])
+    Y = np.vstack([X[:, 0], X[:, 1] + rng.standard_normal(20)])
     with pytest.warns(ConvergenceWarning, match="1 of 2 fits"):
         many = GaussianMLE().fit_many(X, Y, kinds=["oim", "sandwich"])
     assert np.isnan(many.params[0]).all() and not many.converged[0]
@@ -196,7 +196,7 @@ def test_convergence_warning(stackloss_data):
         res = GaussianMLE(max_iter=1).fit(X, y).result_
     assert res.converged is False
     assert np.all(np.isfinite(res.params))
-    Y = np.column_stack([y, y[::-1]])
+    Y = np.vstack([y, y[::-1]])
     with pytest.warns(ConvergenceWarning, match="2 of 2 fits did not converge"):
         many = GaussianMLE(max_iter=1).fit_many(X.to_numpy(), Y)
     assert not many.converged.any()
@@ -284,13 +284,13 @@ def _assert_many_equals_fits(many, fits, kinds):
 def test_fit_many_shared_design_equals_separate_fits(stackloss_data, rng):
     X, y = stackloss_data
     X = X.to_numpy()
-    Y = y.to_numpy()[:, None] + rng.standard_t(3, size=(len(y), 40)) * 3.0
+    Y = y.to_numpy() + rng.standard_t(3, size=(40, len(y))) * 3.0
     kinds = ("oim", "sandwich")
     many = GaussianMLE().fit_many(X, Y, kinds=kinds)
     assert many.params.shape == (40, 5)
     assert many.param_names == ("const", "x1", "x2", "x3", "sigma2")
     assert many.coef.shape == (40, 4)
-    fits = [GaussianMLE().fit(X, Y[:, r]).result_ for r in range(40)]
+    fits = [GaussianMLE().fit(X, Y[r]).result_ for r in range(40)]
     _assert_many_equals_fits(many, fits, kinds)
     # default kind only when none requested
     assert set(GaussianMLE().fit_many(X, Y).se) == {"oim"}
@@ -309,7 +309,7 @@ def test_fit_many_stacked_designs_equals_separate_fits(rng):
 def test_fit_many_equals_ols(rng):
     n, R = 60, 200
     X = rng.standard_normal((n, 3))
-    Y = X @ np.array([1.0, 0.0, -1.0])[:, None] + rng.standard_normal((n, R))
+    Y = X @ np.array([1.0, 0.0, -1.0]) + rng.standard_normal((R, n))
     many = GaussianMLE().fit_many(X, Y)
     ols = OLS().fit_many(X, Y)
     np.testing.assert_allclose(many.coef, ols.coef, rtol=1e-10, atol=1e-12)
@@ -319,7 +319,7 @@ def test_fit_many_equals_ols(rng):
 def test_fit_many_rejects_unknown_kind(rng):
     with pytest.raises(ValueError, match="not available for GaussianMLE"):
         GaussianMLE().fit_many(
-            rng.standard_normal((10, 1)), rng.standard_normal((10, 2)), kinds=["HC0"]
+            rng.standard_normal((10, 1)), rng.standard_normal((2, 10)), kinds=["HC0"]
         )
 
 

@@ -196,11 +196,11 @@ def _assert_many_equals_fits(many, fits, kinds):
 def test_fit_many_shared_design(stackloss_data, rng):
     X, y = stackloss_data
     X = X.to_numpy()
-    Y = y.to_numpy()[:, None] + rng.standard_t(3, size=(len(y), 50)) * 3.0
+    Y = y.to_numpy() + rng.standard_t(3, size=(50, len(y))) * 3.0
     many = OLS(hac_maxlags=2).fit_many(X, Y, kinds=ALL_KINDS)
     assert many.params.shape == (50, 4) and many.param_names == ("const", "x1", "x2", "x3")
     assert len(many) == 50
-    fits = [OLS(hac_maxlags=2).fit(X, Y[:, r]).result_ for r in range(50)]
+    fits = [OLS(hac_maxlags=2).fit(X, Y[r]).result_ for r in range(50)]
     _assert_many_equals_fits(many, fits, ALL_KINDS)
 
 
@@ -252,21 +252,21 @@ def test_bad_input_fit(rng, mutate, match):
 
 def test_bad_input_fit_many(rng):
     X, y = _xy(rng)
-    Y = np.column_stack([y, y])
+    Y = np.vstack([y, y])
     Xn = X.copy()
     Xn[0, 0] = np.nan
     with pytest.raises(ValueError, match="Input X contains NaN"):
         OLS().fit_many(Xn, Y)
     with pytest.raises(ValueError, match="Input Y contains infinity"):
         OLS().fit_many(X, np.where(Y > 1, np.inf, Y))
-    with pytest.raises(ValueError, match="shape mismatch"):
-        OLS().fit_many(X, Y[:-1])
-    with pytest.raises(ValueError, match="shape mismatch"):
-        OLS().fit_many(np.stack([X, X]), Y)
-    with pytest.raises(ValueError, match=r"X must be \(n, p\) or \(R, n, p\)"):
+    with pytest.raises(ValueError, match=r"Y must be \(R, 10\) .* got \(2, 9\)$"):
+        OLS().fit_many(X, Y[:, :-1])
+    with pytest.raises(ValueError, match=r"Y must be \(3, 10\) .* got \(2, 10\)"):
+        OLS().fit_many(np.stack([X, X, X]), Y)
+    with pytest.raises(ValueError, match=r"X must be \(n, p\) shared by all fits or \(R, n, p\)"):
         OLS().fit_many(X[:, 0], Y)
     with pytest.raises(ValueError, match="n_samples=2"):
-        OLS().fit_many(X[:2], Y[:2])
+        OLS().fit_many(X[:2], Y[:, :2])
     with pytest.raises(ValueError, match="rank-deficient"):
         OLS().fit_many(np.column_stack([X, X.sum(axis=1)]), Y)
     with pytest.raises(ValueError, match="'sandwich' is not available for OLS"):

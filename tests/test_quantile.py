@@ -13,18 +13,19 @@ from hypothesis import strategies as st
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from statsmodels.regression.quantile_regression import QuantReg
 
-from tailreg.estimators import quantile as quantile_mod
-from tailreg.estimators._frisch_newton import frisch_newton, vertex_polish
 from tailreg.estimators.quantile import (
     LAD,
     QuantileRegression,
-    _solve_quantile,
     solve_quantile,
 )
 from tailreg.exceptions import ConvergenceWarning
 from tailreg.inference.covariance import covariance
 from tailreg.inference.quantile_cov import bofinger, hall_sheather
 from tailreg.losses import Check
+from tailreg.solvers import quantile_lp
+from tailreg.solvers.frisch_newton import frisch_newton, vertex_polish
+from tailreg.solvers.frisch_newton_many import frisch_newton_many
+from tailreg.solvers.quantile_lp import solve_quantile_one
 
 SOLVERS = ["highs", "interior-point"]
 
@@ -133,8 +134,8 @@ CASES = [
 @pytest.mark.parametrize(("n", "p", "tau", "discrete"), CASES)
 def test_highs_and_interior_point_agree(n, p, tau, discrete):
     X, y = random_problem(n * 31 + p, n, p, discrete=discrete)
-    a = _solve_quantile(X, y, tau, "highs")
-    b = _solve_quantile(X, y, tau, "interior-point")
+    a = solve_quantile_one(X, y, tau, "highs")
+    b = solve_quantile_one(X, y, tau, "interior-point")
     assert a.converged and b.converged
     np.testing.assert_allclose(b.objective, a.objective, rtol=1e-8)
     assert a.objective == pytest.approx(objective(X, y, a.beta, tau), rel=1e-14)
@@ -143,7 +144,7 @@ def test_highs_and_interior_point_agree(n, p, tau, discrete):
 def test_frisch_newton_alone_reaches_the_optimum():
     X, y = random_problem(5, 1000, 4)
     fn = frisch_newton(X, y, 0.3)
-    exact = _solve_quantile(X, y, 0.3, "highs").objective
+    exact = solve_quantile_one(X, y, 0.3, "highs").objective
     assert fn.converged
     np.testing.assert_allclose(objective(X, y, fn.beta, 0.3), exact, rtol=1e-8)
     vertex, certified, _ = vertex_polish(X, y, 0.3, fn.beta)
@@ -292,17 +293,17 @@ def test_affine_equivariance(prob, solver):
 def test_fit_many_equals_separate_fits(rng, solver):
     n, p, R = 40, 2, 5
     X = rng.standard_normal((n, p))
-    Y = X @ rng.normal(size=(p, R)) + rng.standard_t(2, (n, R))
+    Y = (X @ rng.normal(size=(p, R)) + rng.standard_t(2, (n, R))).T  # (R, n)
     est = QuantileRegression(tau=0.3, solver=solver)
     many = est.fit_many(X, Y, kinds=["iid", "ker"])
     X3 = rng.standard_normal((R, n, p))
-    many3 = est.fit_many(X3, Y.T)
+    many3 = est.fit_many(X3, Y)
     for r in range(R):
-        single = QuantileRegression(tau=0.3, solver=solver).fit(X, Y[:, r]).result_
+        single = QuantileRegression(tau=0.3, solver=solver).fit(X, Y[r]).result_
         np.testing.assert_allclose(many.params[r], single.params.to_numpy(), rtol=1e-10)
         np.testing.assert_allclose(many.se["iid"][r], single.bse("iid").to_numpy(), rtol=1e-10)
         np.testing.assert_allclose(many.se["ker"][r], single.bse("ker").to_numpy(), rtol=1e-10)
-        single3 = QuantileRegression(tau=0.3, solver=solver).fit(X3[r], Y[:, r]).result_
+        single3 = QuantileRegression(tau=0.3, solver=solver).fit(X3[r], Y[r]).result_
         np.testing.assert_allclose(many3.coef[r], single3.params.to_numpy(), rtol=1e-10)
     assert many.converged.all() and many.coef.shape == (R, p + 1)
 
@@ -362,9 +363,9 @@ def test_unconverged_solver_warns_and_flags(monkeypatch, engel_data):
     def stuck(X, y, tau):
         return frisch_newton(X, y, tau, max_iter=1)
 
-    monkeypatch.setattr(quantile_mod, "frisch_newton", stuck)
+    monkeypatch.setattr(quantile_lp, "frisch_newton", stuck)
     monkeypatch.setattr(
-        quantile_mod, "vertex_polish", lambda X, y, tau, beta, **kw: (beta, False, None)
+        quantile_lp, "vertex_polish", lambda X, y, tau, beta, **kw: (beta, False, None)
     )
     with pytest.warns(ConvergenceWarning, match="converged=False"):
         fit = QuantileRegression(solver="interior-point").fit(X, y)
@@ -448,7 +449,7 @@ def test_sklearn_compatible(estimator, check):
 def test_highs_dual_multipliers_are_the_coefficients(engel_data, tau):
     # -eqlin.marginals of the bounded dual LP is beta, before any polish or preconditioning
     X, y = engel_data
-    beta, _, ok = quantile_mod._highs(design(X), y.to_numpy(), tau)
+    beta, _, ok = quantile_lp._highs(design(X), y.to_numpy(), tau)
     assert ok
     np.testing.assert_allclose(beta, ENGEL[tau][0], rtol=1e-6)
 
@@ -468,7 +469,6 @@ def many_problem(seed, R, n, p, *, stacked, discrete=False):
 
 
 def test_frisch_newton_many_follows_the_single_iteration(rng):
-    from tailreg.estimators._frisch_newton_many import frisch_newton_many
 
     Z, Y = many_problem(3, 12, 80, 2, stacked=False)
     X = design(Z)
@@ -488,7 +488,7 @@ def test_batched_fit_many_equals_single_fits(stacked, tau, discrete):
     R, n, p = 25, 60, 2
     Z, Y = many_problem(int(tau * 100) + stacked, R, n, p, stacked=stacked, discrete=discrete)
     est = QuantileRegression(tau=tau)
-    many = est.fit_many(Z, Y if stacked else Y.T, kinds=["iid", "ker", "nid"])
+    many = est.fit_many(Z, Y, kinds=["iid", "ker", "nid"])
     assert many.converged.all() and many.coef.shape == (R, p + 1)
     for r in range(R):
         Zr = Z[r] if stacked else Z
@@ -516,7 +516,7 @@ def test_batched_fit_many_special_replications(rng):
             Z[:, 0] + rng.standard_t(2, n),
         ]
     )
-    many = LAD(n_boot=10, random_state=0).fit_many(Z, Y.T, kinds=["iid", "nid", "bootstrap"])
+    many = LAD(n_boot=10, random_state=0).fit_many(Z, Y, kinds=["iid", "nid", "bootstrap"])
     assert many.converged.all()
     for r in range(3):
         single = LAD().fit(Z, Y[r]).result_
@@ -533,7 +533,7 @@ def test_batched_fit_many_special_replications(rng):
 def test_batched_bootstrap_and_nid_equal_single_fits():
     Z, Y = many_problem(11, 4, 50, 1, stacked=False)
     est = QuantileRegression(tau=0.4, n_boot=8, random_state=5)
-    many = est.fit_many(Z, Y.T, kinds=["bootstrap", "nid"])
+    many = est.fit_many(Z, Y, kinds=["bootstrap", "nid"])
     for r in range(len(Y)):
         single = QuantileRegression(tau=0.4, n_boot=8, random_state=5).fit(Z, Y[r]).result_
         for kind in ("bootstrap", "nid"):

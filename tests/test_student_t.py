@@ -13,8 +13,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from tailreg.estimators.mle import GaussianMLE
 from tailreg.estimators.ols import OLS
-from tailreg.estimators.student_t import StudentTMLE, _fit_fixed_df, t_loglik, t_scores_hessian
+from tailreg.estimators.student_t import StudentTMLE
 from tailreg.exceptions import ConvergenceWarning, MultipleOptimaWarning
+from tailreg.solvers.student_t import fit_fixed_df, t_loglik, t_scores_hessian
 
 # R 4.2, engel data, location-scale t errors (issue 5)
 R_DF3_LOGLIK = -1404.3976204846
@@ -204,7 +205,7 @@ def test_multiple_optima_warn_and_best_is_kept():
     Xc = np.column_stack([np.ones(len(y)), X[:, 0]])
     upper = y > 5
     b = np.linalg.lstsq(Xc[upper], y[upper], rcond=None)[0]
-    beta, _, ll, _, conv = _fit_fixed_df(
+    beta, _, ll, _, conv = fit_fixed_df(
         Xc, y[None, :], 0.5, b[None, :], np.array([0.3]), 1e-10, 500
     )
     assert conv[0] and beta[0, 0] > 9.0
@@ -278,7 +279,7 @@ def test_fit_many_equals_separate_fits(df, shared, rng):
     est = StudentTMLE(df=df)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MultipleOptimaWarning)
-        many = est.fit_many(X, Y.T if shared else Y, kinds=("oim", "sandwich"))
+        many = est.fit_many(X, Y, kinds=("oim", "sandwich"))
         for r in range(R):
             res = est.fit(X if shared else X[r], Y[r]).result_
             np.testing.assert_allclose(many.params[r], res.params.to_numpy(), rtol=1e-7)
@@ -292,7 +293,7 @@ def test_fit_many_equals_separate_fits(df, shared, rng):
 def test_fit_many_warns_once_for_multimodal_replications():
     X, y = _bimodal()
     with pytest.warns(MultipleOptimaWarning, match="of 2 fits"):
-        StudentTMLE(df=0.5).fit_many(X, np.column_stack([y, y]))
+        StudentTMLE(df=0.5).fit_many(X, np.vstack([y, y]))
 
 
 # -- efficiency at the normal --------------------------------------------------------------
@@ -309,7 +310,7 @@ def test_efficiency_at_the_normal_df_estimated():
     rng = np.random.default_rng(np.random.SeedSequence(20261128, spawn_key=(5, 4)))
     R, n = 60, 500
     X = rng.normal(size=(n, 1))
-    Y = 1.0 + 2.0 * X + rng.standard_normal((n, R))
+    Y = (1.0 + 2.0 * X + rng.standard_normal((n, R))).T  # (R, n)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MultipleOptimaWarning)
         t_fit = StudentTMLE().fit_many(X, Y)

@@ -10,6 +10,7 @@ from tailreg._validation import (
     check_design,
     check_finite,
     check_in_range,
+    check_many,
     check_positive,
     check_random_state,
     default_names,
@@ -129,3 +130,38 @@ def test_check_design_rank_deficient(rng):
         check_design(add_constant(np.full((10, 1), 2.0), True), ["const", "x1"])
     with pytest.raises(ValueError, match="rank 1 < 2"):
         check_design(np.column_stack([X[:, 0], 1e-3 * X[:, 0]]), ["x1", "x2"])
+
+
+# -- fit_many's shapes ---------------------------------------------------------------------
+def test_check_many_takes_y_replications_first(rng):
+    X = rng.standard_normal((10, 2))
+    Y = rng.standard_normal((4, 10))
+    assert check_many(X, Y) is Y
+    assert check_many(X, Y[0]).shape == (1, 10)  # a 1-D y is one fit
+    Xs = rng.standard_normal((4, 10, 2))
+    assert check_many(Xs, Y) is Y
+    assert check_many(Xs[:1], Y[0]).shape == (1, 10)
+
+
+def test_check_many_names_a_transposed_y(rng):
+    X = rng.standard_normal((10, 2))
+    Y = rng.standard_normal((4, 10))
+    with pytest.raises(ValueError, match=r"Y must be \(R, 10\).*got \(10, 4\); Y looks transposed"):
+        check_many(X, Y.T)
+    with pytest.raises(ValueError, match=r"Y must be \(4, 10\).*Y looks transposed"):
+        check_many(rng.standard_normal((4, 10, 2)), Y.T)
+
+
+@pytest.mark.parametrize(
+    ("X_shape", "Y_shape", "match"),
+    [
+        ((10, 2), (4, 9), r"Y must be \(R, 10\) \(replications first\), got \(4, 9\)$"),
+        ((3, 10, 2), (4, 10), r"X is \(3, 10, 2\) \(R, n, p\), so Y must be \(3, 10\)"),
+        ((3, 10, 2), (10,), r"Y must be \(3, 10\) .* got \(1, 10\)"),
+        ((10, 2), (2, 10, 1), r"got shape \(2, 10, 1\)"),
+        ((10,), (10,), r"X must be \(n, p\) shared by all fits or \(R, n, p\)"),
+    ],
+)
+def test_check_many_rejects(X_shape, Y_shape, match):
+    with pytest.raises(ValueError, match=match):
+        check_many(np.zeros(X_shape), np.zeros(Y_shape))

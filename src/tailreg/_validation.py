@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-SeedLike = int | np.random.SeedSequence | np.random.Generator | None
+from ._typing import SeedLike
 
 __all__ = [
     "SeedLike",
@@ -19,6 +19,7 @@ __all__ = [
     "check_design",
     "check_finite",
     "check_in_range",
+    "check_many",
     "check_positive",
     "check_random_state",
     "default_names",
@@ -116,3 +117,31 @@ def check_design(design: np.ndarray, names: Sequence[str], *, min_extra_rows: in
             f"rank-deficient design: rank {rank} < {k} columns ({', '.join(names)}); "
             "drop collinear or constant regressors (or set fit_intercept=False)"
         )
+
+
+def check_many(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """Check the shapes of ``fit_many``'s arrays; return ``Y`` as (R, n).
+
+    ``X`` is (n, p) shared by the R fits or (R, n, p) one design per fit; ``Y`` is (R, n)
+    either way — replications first, like a stacked ``X`` and like every output — and a 1-D
+    ``y`` (n,) is one fit. A ``Y`` of shape (n, R) is named as transposed.
+    """
+    if X.ndim not in (2, 3):
+        raise ValueError(
+            f"X must be (n, p) shared by all fits or (R, n, p) one design per fit, got shape "
+            f"{X.shape}"
+        )
+    n = X.shape[-2]
+    if Y.ndim == 1:
+        Y = Y[None, :]
+    stacked = X.ndim == 3
+    expected = f"({X.shape[0]}, {n})" if stacked else f"(R, {n})"
+    what = f"X is {X.shape} ({'R, n, p' if stacked else 'n, p'}), so Y must be {expected}"
+    if Y.ndim != 2:
+        raise ValueError(f"shape mismatch: {what} (replications first), got shape {Y.shape}")
+    if Y.shape[1] != n or (stacked and Y.shape[0] != X.shape[0]):
+        hint = ""
+        if Y.shape[0] == n and (not stacked or Y.shape[1] == X.shape[0]):
+            hint = "; Y looks transposed (n, R): fit_many takes one response per row, pass Y.T"
+        raise ValueError(f"shape mismatch: {what} (replications first), got {Y.shape}{hint}")
+    return Y

@@ -6,29 +6,30 @@ the estimator's default covariance kind, named in the header.
 
 from __future__ import annotations
 
-import importlib
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
+from statsmodels.datasets import engel, stackloss
+
+from .estimators import LAD, MM, OLS, BaseRegressor, Bisquare, GaussianMLE, Huber, StudentTMLE
 
 __all__ = ["DEMO_ESTIMATORS", "comparison_table", "main"]
 
-#: (column label, module, class, keyword arguments)
-DEMO_ESTIMATORS: tuple[tuple[str, str, str, dict], ...] = (
-    ("OLS", "tailreg.estimators.ols", "OLS", {}),
-    ("GaussianMLE", "tailreg.estimators.mle", "GaussianMLE", {}),
-    ("Huber", "tailreg.estimators.huber", "Huber", {}),
-    ("LAD", "tailreg.estimators.quantile", "LAD", {}),
-    ("Bisquare", "tailreg.estimators.bisquare", "Bisquare", {}),
-    ("MM", "tailreg.estimators.mm", "MM", {"random_state": 0}),
-    ("StudentT-MLE", "tailreg.estimators.student_t", "StudentTMLE", {}),
+#: (column label, estimator class, keyword arguments)
+DEMO_ESTIMATORS: tuple[tuple[str, type[BaseRegressor], dict[str, Any]], ...] = (
+    ("OLS", OLS, {}),
+    ("GaussianMLE", GaussianMLE, {}),
+    ("Huber", Huber, {}),
+    ("LAD", LAD, {}),
+    ("Bisquare", Bisquare, {}),
+    ("MM", MM, {"random_state": 0}),
+    ("StudentT-MLE", StudentTMLE, {}),
 )
 
 
 def _datasets() -> dict[str, tuple[pd.DataFrame, pd.Series]]:
-    from statsmodels.datasets import engel, stackloss
-
     sl = stackloss.load_pandas().data.astype(float)
     en = engel.load_pandas().data.astype(float)
     return {
@@ -37,19 +38,12 @@ def _datasets() -> dict[str, tuple[pd.DataFrame, pd.Series]]:
     }
 
 
-def _estimators() -> list[tuple[str, object]]:
-    found = []
-    for label, module, cls, kwargs in DEMO_ESTIMATORS:
-        try:
-            est_cls = getattr(importlib.import_module(module), cls)
-        except (ImportError, AttributeError):
-            continue
-        found.append((label, est_cls(**kwargs)))
-    return found
+def _estimators() -> list[tuple[str, BaseRegressor]]:
+    return [(label, cls(**kwargs)) for label, cls, kwargs in DEMO_ESTIMATORS]
 
 
 def comparison_table(digits: int = 4) -> pd.DataFrame:
-    """Fit every available estimator on both data sets.
+    """Fit every estimator on both data sets.
 
     Returns
     -------

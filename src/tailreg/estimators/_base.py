@@ -2,15 +2,20 @@
 
 A concrete estimator declares its capabilities — covariance kinds, the name studies call it
 by (``study_name``), its nuisance parameters (``nuisance_names``), what ``result_.objective``
-holds (``objective_doc``) and its pseudo-true target (``target(law)``) — and implements two
-check-free array methods:
+holds (``objective_doc``), the reference distribution of its tests (``use_t``, ``use_t_doc``)
+and its pseudo-true target (``target(law)``) — and implements two check-free array methods:
 
 ``_fit(X, y, names) -> FitResult``
     one fit; ``X`` (n, k) already holds the constant column and passed
     :func:`~tailreg._validation.check_design`; ``names`` are the k coefficient names.
 ``_fit_many(X, Y, names, kinds) -> ManyFits`` (optional)
     R fits at once; ``X`` is (n, k) shared or (R, n, k), ``Y`` is (R, n). The default loops
-    over ``_fit``; OLS, GaussianMLE and the M-estimators override it with vectorised code.
+    over ``_fit``; the other estimators override it with vectorised code.
+
+The numerics live in :mod:`tailreg.solvers`; an estimator holds configuration and assembles
+its results through the two builders here, :meth:`BaseRegressor._result` (one fit) and
+:meth:`BaseRegressor._many` (R fits, standard errors from
+:func:`~tailreg.inference.covariance.standard_errors`).
 """
 
 from __future__ import annotations
@@ -20,11 +25,15 @@ import warnings
 from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._validation import add_constant, check_design, check_finite, default_names
+from .._linalg import Design
+from .._typing import ArrayLike
+from .._validation import add_constant, check_design, check_finite, check_many, default_names
 from ..exceptions import ConvergenceWarning
+from ..inference.covariance import CovContext
 from ..inference.results import FitResult, ManyFits
 from ..losses import Loss
 from ..theory import Target
@@ -46,6 +55,11 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
     nuisance_names: ClassVar[tuple[str, ...]] = ()
     #: what ``result_.objective`` holds
     objective_doc: ClassVar[str] = ""
+    #: Wald tests and intervals use Student t with ``n - k`` degrees of freedom (True) or the
+    #: normal (False): ``result_.use_t``
+    use_t: ClassVar[bool] = False
+    #: why that reference distribution
+    use_t_doc: ClassVar[str] = ""
     #: rows needed beyond the number of coefficients (e.g. 1 when a scale is estimated)
     _min_extra_rows: ClassVar[int] = 0
 
@@ -94,6 +108,69 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
         """The covariance kind ``result_`` uses unless told otherwise."""
         return self._cov_kinds[0]
 
+    # -- result builders --------------------------------------------------------------
+    def _result(
+        self,
+        params: Any,
+        names: list[str],
+        ctx: CovContext,
+        *,
+        scale: float,
+        n_iter: int = 0,
+        converged: bool = True,
+        objective: float | None = None,
+        loglik: float | None = None,
+        k_params: int | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> FitResult:
+        """The :class:`FitResult` of one fit on the (n, k) design ``ctx.X``.
+
+        ``params`` are the coefficients, then any nuisance parameters, named by ``names``;
+        the residuals are ``ctx.resid``. The covariance kinds, the default kind, the
+        estimator's name and ``use_t`` come from the class.
+        """
+        n, k = ctx.X.shape
+        return FitResult(
+            params=pd.Series(params, index=names, name="coef"),
+            cov_context=ctx,
+            cov_kinds=self.cov_kinds,
+            cov_kind=self.default_cov_kind,
+            nobs=n,
+            df_resid=n - k,
+            scale=float(scale),
+            n_iter=int(n_iter),
+            converged=bool(converged),
+            resid=ctx.resid,
+            estimator=type(self).__name__,
+            use_t=self.use_t,
+            loglik=None if loglik is None else float(loglik),
+            objective=None if objective is None else float(objective),
+            k_params=k_params,
+            extra=dict(extra or {}),
+        )
+
+    @staticmethod
+    def _many(
+        params: np.ndarray,
+        names: list[str] | tuple[str, ...],
+        n_coef: int,
+        se: dict[str, np.ndarray],
+        *,
+        scale: np.ndarray,
+        converged: np.ndarray,
+        n_iter: np.ndarray,
+    ) -> ManyFits:
+        """The :class:`ManyFits` of R fits (``se`` from :func:`standard_errors` or per fit)."""
+        return ManyFits(
+            params=np.asarray(params, dtype=float),
+            param_names=tuple(names),
+            n_coef=int(n_coef),
+            se=se,
+            scale=np.asarray(scale, dtype=float),
+            converged=np.array(converged, dtype=bool),
+            n_iter=np.array(n_iter, dtype=int),
+        )
+
     def _coef_names(self, p: int) -> list[str]:
         names = (
             [str(c) for c in self.feature_names_in_]
@@ -102,7 +179,7 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
         )
         return (["const"] if self.fit_intercept else []) + names
 
-    def fit(self, X, y) -> BaseRegressor:
+    def fit(self, X: ArrayLike, y: ArrayLike) -> BaseRegressor:
         """Fit the model.
 
         Parameters
@@ -116,12 +193,12 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
         self
             With ``coef_``, ``intercept_`` and the immutable ``result_``.
         """
-        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        Xa, ya = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
         self._check_params()
-        names = self._coef_names(X.shape[1])
-        design = add_constant(X, self.fit_intercept)
+        names = self._coef_names(Xa.shape[1])
+        design = add_constant(Xa, self.fit_intercept)
         check_design(design, names, min_extra_rows=self._min_extra_rows)
-        result = self._fit(design, y, names)
+        result = self._fit(design, ya, names)
         self.result_ = result
         beta = result.params.to_numpy()[: design.shape[1]]
         self.intercept_ = float(beta[0]) if self.fit_intercept else 0.0
@@ -129,54 +206,46 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
         self.n_iter_ = result.n_iter
         return self
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Fitted linear predictor :math:`\\hat\\beta_0 + X\\hat\\beta`."""
         check_is_fitted(self, "result_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        return X @ self.coef_ + self.intercept_
+        Xa = validate_data(self, X, reset=False, dtype=np.float64)
+        return Xa @ self.coef_ + self.intercept_
 
-    def fit_many(self, X, Y, kinds: tuple[str, ...] | list[str] | None = None) -> ManyFits:
+    def fit_many(
+        self, X: ArrayLike, Y: ArrayLike, kinds: tuple[str, ...] | list[str] | None = None
+    ) -> ManyFits:
         """Fit R data sets at once.
 
         Parameters
         ----------
         X : ndarray (n, p) shared by all fits, or (R, n, p) one design per fit
-        Y : ndarray (n, R) when X is shared, or (R, n)
+            Regressors without the constant column.
+        Y : ndarray (R, n), whatever X is
+            One response per row: replications first, as a stacked X and as every output
+            (R, q). A 1-D ``y`` (n,) is one fit (R = 1). A (n, R) array is rejected with a
+            message saying to pass ``Y.T`` (unless n = R, where the shapes cannot tell).
         kinds : covariance kinds whose standard errors to return (default: the default kind)
 
         Returns
         -------
         ManyFits
             Coefficients (R, p + fit_intercept) first in ``params``, standard errors per
-            kind, scale, convergence flags and iteration counts.
+            kind (NaN for a fit where a kind cannot be computed), scale, convergence flags
+            and iteration counts.
         """
         self._check_params()
-        X = np.asarray(X, dtype=float)
-        Y = np.asarray(Y, dtype=float)
-        check_finite("X", X)
-        check_finite("Y", Y)
-        if X.ndim == 2:
-            if Y.ndim == 1:
-                Y = Y[:, None]
-            if Y.ndim != 2 or Y.shape[0] != X.shape[0]:
-                raise ValueError(
-                    f"shape mismatch: X is {X.shape} (n, p), so Y must be (n, R) with "
-                    f"n={X.shape[0]}, got {Y.shape}"
-                )
-            Y = Y.T
-        elif X.ndim == 3:
-            if Y.shape != X.shape[:2]:
-                raise ValueError(
-                    f"shape mismatch: X is {X.shape} (R, n, p), so Y must be {X.shape[:2]}, "
-                    f"got {Y.shape}"
-                )
-        else:
-            raise ValueError(f"X must be (n, p) or (R, n, p), got shape {X.shape}")
-        names = (["const"] if self.fit_intercept else []) + default_names(X.shape[-1])
-        design = add_constant(X, self.fit_intercept)
-        check_design(
-            design if design.ndim == 2 else design[0], names, min_extra_rows=self._min_extra_rows
-        )
+        Xa = np.asarray(X, dtype=float)
+        Ya = np.asarray(Y, dtype=float)
+        check_finite("X", Xa)
+        check_finite("Y", Ya)
+        # C order whatever the caller's layout: the products (hence the last bits) then do
+        # not depend on it
+        Ya = np.ascontiguousarray(check_many(Xa, Ya))
+        names = (["const"] if self.fit_intercept else []) + default_names(Xa.shape[-1])
+        design = add_constant(Xa, self.fit_intercept)
+        # the rank of the first design only: checking every stacked design would cost a fit
+        check_design(Design(design).row(0), names, min_extra_rows=self._min_extra_rows)
         kinds = (self.default_cov_kind,) if kinds is None else tuple(kinds)
         for kind in kinds:
             if kind not in self._cov_kinds:
@@ -184,20 +253,24 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
                     f"covariance kind {kind!r} is not available for {type(self).__name__}; "
                     f"choose from {list(self._cov_kinds)}"
                 )
-        return self._fit_many(design, Y, names, kinds)
+        return self._fit_many(design, Ya, names, kinds)
 
     def _fit_many(
         self, X: np.ndarray, Y: np.ndarray, names: list[str], kinds: tuple[str, ...]
     ) -> ManyFits:
-        """Fallback: one ``_fit`` per replication. A failed fit gives NaN and converged=False."""
+        """Fallback: one ``_fit`` per replication.
+
+        A failed fit gives NaN and converged=False; a kind that cannot be computed for a fit
+        gives NaN there (the NaN policy of :func:`~tailreg.inference.covariance.standard_errors`).
+        """
         R = Y.shape[0]
+        design = Design(X)
         results: list[FitResult | None] = []
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             for r in range(R):
-                Xr = X if X.ndim == 2 else X[r]
                 try:
-                    results.append(self._fit(Xr, Y[r], names))
+                    results.append(self._fit(design.row(r), Y[r], names))
                 except (ValueError, np.linalg.LinAlgError, FloatingPointError):
                     results.append(None)
         q = next((len(res.params) for res in results if res is not None), X.shape[-1])
@@ -220,7 +293,9 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
             converged[r] = res.converged
             n_iter[r] = res.n_iter
         _warn_unconverged(type(self).__name__, converged)
-        return ManyFits(params, param_names, X.shape[-1], se, scale, converged, n_iter)
+        return self._many(
+            params, param_names, X.shape[-1], se, scale=scale, converged=converged, n_iter=n_iter
+        )
 
 
 def _warn_unconverged(name: str, converged: np.ndarray) -> None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._linalg import Design
 from .._validation import check_positive
 from ..losses import Bisquare as BisquareLoss
 from ..losses import Huber as HuberLoss
+from ..solvers.irls import irls
+from ..solvers.quantile_lp import solve_quantile
 from ._base import BaseRegressor
-from ._mestimation import MEstimatorMixin, irls
+from ._mestimation import MEstimatorMixin
 
 __all__ = ["Bisquare"]
 
@@ -100,9 +103,5 @@ class Bisquare(MEstimatorMixin, BaseRegressor):
             )
             # a start needs to lie in the right basin, not to be converged: no warning here
             return start.beta
-        # imported lazily: the quantile module is optional for every other init
-        from .quantile import solve_quantile
-
-        return np.stack(
-            [solve_quantile(X if X.ndim == 2 else X[r], Y[r], tau=0.5) for r in range(Y.shape[0])]
-        )
+        design = Design(X)
+        return np.stack([solve_quantile(design.row(r), Y[r], tau=0.5) for r in range(len(Y))])

@@ -18,119 +18,31 @@ import numpy as np
 import pandas as pd
 
 from .. import population, theory
-from .._validation import check_in_range, check_random_state
-from ..exceptions import ConvergenceWarning
-from ..inference.covariance import CovarianceKind, register, weighted_gram
+from .._validation import SeedLike, check_in_range, check_random_state
+from ..exceptions import ConvergenceWarning, ExactFitWarning
 from ..inference.results import FitResult
+from ..inference.robust_cov import AVar1
 from ..losses import Bisquare
-from ..theory import Target
-from ._base import BaseRegressor
-from ._mestimation import ExactFitWarning, irls, m_cov_context, warn_irls
-from ._sestimation import (
+from ..solvers.irls import irls, warn_irls
+from ..solvers.s_estimation import (
     BISQUARE_CHI_C50,
     BISQUARE_PSI_C95,
+    SResult,
     bisquare_c_for_breakdown,
     bisquare_c_for_efficiency,
-    chi,
     fast_s,
 )
+from ..theory import Target
+from ._base import BaseRegressor
+from ._mestimation import m_cov_context
 
 __all__ = ["MM", "AVar1"]
-
-
-@register
-class AVar1(CovarianceKind):
-    r"""Asymptotic covariance of an MM-estimate, robustbase's ``.vcov.avar1``.
-
-    Croux, Dhaene & Hoorelbeke (2003) derive the covariance of the MM-estimator taking the
-    variability of the S-scale into account. With :math:`u_i = r_i/\hat s` the final and
-    :math:`u^0_i = r^0_i/\hat s` the S residuals, :math:`\psi` the M-step bisquare and
-    :math:`\chi` the normalised S-step bisquare,
-
-    .. math::
-        A &= \hat s\,\Bigl(\sum_i \psi'(u_i)x_ix_i^\top\Bigr)^{-1}, \qquad
-        a = A\,\frac{\sum_i\psi'(u_i)u_i x_i}{\operatorname{ave}_i\chi'(u^0_i)u^0_i}, \qquad
-        g = \sum_i\psi(u_i)\chi(u^0_i)x_i,\\
-        V &= \frac1n\Bigl[n\,A\Bigl(\sum_i\psi(u_i)^2x_ix_i^\top\Bigr)A - a\,g^\top A
-             - A\,g\,a^\top + \operatorname{ave}_i\bigl(\chi(u^0_i)^2 - b^2\bigr)aa^\top\Bigr].
-
-    A matrix with negative eigenvalues is repaired as robustbase's default
-    ``posdef.meth = "posdefify"``: negative eigenvalues set to 0, then rescaled to the
-    original diagonal.
-
-    Reads ``ctx.options``: ``resid0`` (S residuals), ``c_chi`` and ``b``.
-    """
-
-    name = "avar1"
-    description = "MM covariance with S-scale variability (Croux, Dhaene & Hoorelbeke 2003)"
-    uses_scores = False
-
-    @staticmethod
-    def _pieces(ctx):
-        opts = ctx.options
-        s = np.asarray(ctx.scale, dtype=float)[..., None]
-        u = ctx.resid / s
-        u0 = np.asarray(opts["resid0"], dtype=float) / s
-        return u, u0, float(opts["c_chi"]), float(opts["b"])
-
-    def bread(self, ctx):
-        u, _, _, _ = self._pieces(ctx)
-        s = np.asarray(ctx.scale, dtype=float)[..., None, None]
-        return np.linalg.inv(weighted_gram(ctx.X, ctx.loss.psi_prime(u))) * s
-
-    def compute(self, ctx):
-        X = ctx.X
-        n = ctx.nobs
-        scale = np.asarray(ctx.scale, dtype=float)
-        bad = ~(np.isfinite(scale) & (scale > 0))
-        if bad.any():
-            # exact fits (scale 0, passed as NaN): no meaningful covariance
-            good = np.where(bad, 1.0, scale)
-            ctx = replace(ctx, scale=good)
-            return np.where(bad[..., None, None], np.nan, self.compute(ctx))
-        u, u0, c_chi, b = self._pieces(ctx)
-        chi_loss = Bisquare(c_chi)
-        A = self.bread(ctx)
-        dchi0 = chi_loss.psi(u0) / chi_loss.rho_max
-        num = np.einsum("...ij,...i->...j", X, ctx.loss.psi_prime(u) * u)
-        den = np.mean(dchi0 * u0, axis=-1)[..., None]
-        a = np.einsum("...jk,...k->...j", A, num / den)
-        psi = ctx.loss.psi(u)
-        chi0 = chi(u0, c_chi)
-        g = np.einsum("...ij,...i->...j", X, psi * chi0)
-        u1 = n * (A @ weighted_gram(X, psi**2) @ A)
-        gA = np.einsum("...k,...kj->...j", g, A)
-        u2 = a[..., :, None] * gA[..., None, :]
-        u4 = np.mean(chi0**2 - b * b, axis=-1)[..., None, None] * (
-            a[..., :, None] * a[..., None, :]
-        )
-        V = (u1 - u2 - np.swapaxes(u2, -1, -2) + u4) / n
-        return _posdefify(0.5 * (V + np.swapaxes(V, -1, -2)))
-
-
-def _posdefify(V: np.ndarray) -> np.ndarray:
-    """Zero negative eigenvalues, then restore the diagonal (robustbase's ``"posdefify"``)."""
-    if not np.isfinite(V).all():
-        return V
-    lam, Q = np.linalg.eigh(V)
-    neg = (lam < 0).any(axis=-1)
-    if not neg.any():
-        return V
-    fixed = Q @ (np.maximum(lam, 0.0)[..., :, None] * np.swapaxes(Q, -1, -2))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        d = np.sqrt(
-            np.maximum(np.diagonal(V, axis1=-2, axis2=-1), 0.0)
-            / np.diagonal(fixed, axis1=-2, axis2=-1)
-        )
-    d = np.where(np.isfinite(d), d, 0.0)
-    fixed = d[..., :, None] * fixed * d[..., None, :]
-    return np.where(neg[..., None, None], fixed, V)
 
 
 class MM(BaseRegressor):
     r"""MM-estimator of regression: 50% breakdown with 95% efficiency at the normal.
 
-    1. **S-step.** An S-estimate (:func:`~tailreg.estimators._sestimation.fast_s`):
+    1. **S-step.** An S-estimate (:func:`~tailreg.solvers.s_estimation.fast_s`):
        :math:`\hat\beta_S` minimises the M-scale :math:`s` solving
        :math:`\sum_i\chi_{c_0}(r_i/s)/(n-k) = b`, with the bisquare
        :math:`\chi_{c_0} = \rho_{c_0}/\sup\rho_{c_0}`, :math:`b` = ``breakdown`` and
@@ -148,10 +60,10 @@ class MM(BaseRegressor):
     efficiency : float in (0, 1), default 0.95
         Asymptotic efficiency of the M-step at the normal, relative to least squares;
         0.95 uses robustbase's 4.685061, other values solve
-        :func:`~tailreg.estimators._sestimation.bisquare_c_for_efficiency`.
+        :func:`~tailreg.solvers.s_estimation.bisquare_c_for_efficiency`.
     breakdown : float in (0, 0.5], default 0.5
         Breakdown point of the S-step; 0.5 uses robustbase's 1.54764, other values solve
-        :func:`~tailreg.estimators._sestimation.bisquare_c_for_breakdown`.
+        :func:`~tailreg.solvers.s_estimation.bisquare_c_for_breakdown`.
     random_state : None, int, SeedSequence or Generator
         Seeds the elemental subsets. On well-posed data every seed gives the same estimate.
     fit_intercept : bool, default True
@@ -177,8 +89,8 @@ class MM(BaseRegressor):
 
     Notes
     -----
-    Covariance kinds: ``avar1`` (default; :class:`AVar1`, robustbase's ``.vcov.avar1``) and
-    ``sandwich`` (the M-sandwich at the fixed S-scale,
+    Covariance kinds: ``avar1`` (default; :class:`~tailreg.inference.robust_cov.AVar1`,
+    robustbase's ``.vcov.avar1``) and ``sandwich`` (the M-sandwich at the fixed S-scale,
     :math:`\hat s^2(\sum\psi'xx^\top)^{-1}(\sum\psi^2xx^\top)(\sum\psi'xx^\top)^{-1}`).
     Tests use the t reference with :math:`n - k` degrees of freedom, as ``summary.lmrob``.
 
@@ -195,13 +107,15 @@ class MM(BaseRegressor):
     _cov_kinds = ("avar1", "sandwich")
     study_name = "mm"
     objective_doc = "sum of rho_c(r_i / s) of the M-step at the S-scale s"
+    use_t = True
+    use_t_doc = "t with n - k degrees of freedom, as robustbase's summary.lmrob"
     _min_extra_rows = 1
 
     def __init__(
         self,
         efficiency: float = 0.95,
         breakdown: float = 0.5,
-        random_state=None,
+        random_state: SeedLike = None,
         fit_intercept: bool = True,
         n_subsamples: int = 500,
         s_max_iter: int = 1000,
@@ -260,73 +174,77 @@ class MM(BaseRegressor):
         return c_chi, c_psi, b
 
     # -- fitting ----------------------------------------------------------------------
-    def _fit(self, X: np.ndarray, y: np.ndarray, names: list[str]) -> FitResult:
-        c_chi, c_psi, b = self._constants()
-        rng = check_random_state(self.random_state)
+    def _s_step(self, X: np.ndarray, y: np.ndarray, c_chi: float, b: float) -> SResult:
         s_fit = fast_s(
             X,
             y,
             c=c_chi,
             b=b,
-            rng=rng,
+            rng=check_random_state(self.random_state),
             n_resample=int(self.n_subsamples),
             k_max=int(self.s_max_iter),
         )
-        loss = Bisquare(c_psi)
-        name = type(self).__name__
         if not s_fit.converged:
             warnings.warn(
-                f"{name}: the S-step refinements did not converge in s_max_iter="
+                f"{type(self).__name__}: the S-step refinements did not converge in s_max_iter="
                 f"{self.s_max_iter} steps (converged=False); increase s_max_iter",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
-        if s_fit.scale > 0:
-            res = irls(
-                X,
-                y[None, :],
-                loss,
-                scale=s_fit.scale,
-                beta0=s_fit.beta,
-                tol=float(self.tol),
-                maxiter=int(self.max_iter),
-            )
-            warn_irls(name, res, int(self.max_iter))
-            m_ok = bool(res.converged[0])
-            # robustbase keeps the S-estimate when the M-step fails
-            beta = res.beta[0] if m_ok else s_fit.beta
-            n_iter = int(res.n_iter[0])
-            scale_ctx = s_fit.scale
-        else:
+        return s_fit
+
+    def _m_step(
+        self, X: np.ndarray, y: np.ndarray, s_fit: SResult, loss: Bisquare
+    ) -> tuple[np.ndarray, int, bool, float]:
+        """The M-step from the S-estimate: ``(beta, n_iter, converged, scale)``.
+
+        An exact S-fit (scale 0) has no M-step; its scale for the covariances is NaN.
+        """
+        name = type(self).__name__
+        if not s_fit.scale > 0:
             warnings.warn(
                 f"{name}: the fit is exact — more than half the residuals of the S-estimate "
                 "are zero, so the S-scale is 0; the coefficients are the exact fit's and the "
                 "standard errors are NaN",
                 ExactFitWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
-            m_ok, beta, n_iter, scale_ctx = True, s_fit.beta, 0, np.nan
+            return s_fit.beta, 0, True, np.nan
+        res = irls(
+            X,
+            y[None, :],
+            loss,
+            scale=s_fit.scale,
+            beta0=s_fit.beta,
+            tol=float(self.tol),
+            maxiter=int(self.max_iter),
+        )
+        warn_irls(name, res, int(self.max_iter))
+        m_ok = bool(res.converged[0])
+        # robustbase keeps the S-estimate when the M-step fails
+        beta = res.beta[0] if m_ok else s_fit.beta
+        return beta, int(res.n_iter[0]), m_ok, s_fit.scale
+
+    def _fit(self, X: np.ndarray, y: np.ndarray, names: list[str]) -> FitResult:
+        c_chi, c_psi, b = self._constants()
+        s_fit = self._s_step(X, y, c_chi, b)
+        loss = Bisquare(c_psi)
+        beta, n_iter, m_ok, scale_ctx = self._m_step(X, y, s_fit, loss)
         resid = y - X @ beta
-        n, k = X.shape
+        k = X.shape[1]
         options = {"resid0": s_fit.resid, "c_chi": c_chi, "b": b}
         with np.errstate(divide="ignore", invalid="ignore"):
             ctx = m_cov_context(X, resid, scale_ctx, loss, options)
             u = resid / scale_ctx
         if not np.isfinite(scale_ctx):
             ctx = replace(ctx, jacobian=np.full((k, k), np.nan))
-        return FitResult(
-            params=pd.Series(beta, index=names, name="coef"),
-            cov_context=ctx,
-            cov_kinds=self._cov_kinds,
-            cov_kind=self.default_cov_kind,
-            nobs=n,
-            df_resid=n - k,
-            scale=float(s_fit.scale),
+        return self._result(
+            beta,
+            names,
+            ctx,
+            scale=s_fit.scale,
             n_iter=n_iter,
-            converged=bool(s_fit.converged and m_ok),
-            resid=resid,
-            estimator=name,
-            use_t=True,
+            converged=s_fit.converged and m_ok,
             objective=float(loss.rho(u).sum()) if s_fit.scale > 0 else None,
             extra={
                 "s_coef": pd.Series(s_fit.beta, index=names, name="S coef"),

@@ -2,12 +2,14 @@ r"""Ordinary least squares by QR: minimises :math:`\sum r_i^2/2`, the Gaussian M
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
-import pandas as pd
 
 from .. import theory
+from .._linalg import Design, lstsq, lstsq_qr
 from .._validation import check_positive
-from ..inference.covariance import CovContext, covariance, gram_inverse, xtx_inv
+from ..inference.covariance import CovContext, standard_errors
 from ..inference.results import FitResult, ManyFits
 from ..losses import Squared
 from ..theory import Target
@@ -16,74 +18,12 @@ from ._base import BaseRegressor
 __all__ = ["OLS", "lstsq", "lstsq_qr"]
 
 
-def lstsq_qr(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
-    """Least-squares coefficients by Householder QR, batched (no checks).
-
-    Parameters
-    ----------
-    X : (n, k) or (R, n, k)
-    Y : (R, n)
-
-    Returns
-    -------
-    beta : (R, k)
-    """
-    q, r = np.linalg.qr(X)
-    if X.ndim == 2:
-        qty = Y @ q  # (R, k)
-        return np.linalg.solve(r, qty.T).T
-    qty = np.einsum("rnk,rn->rk", q, Y)
-    return np.linalg.solve(r, qty[..., None])[..., 0]
-
-
-def lstsq(
-    X: np.ndarray, Y: np.ndarray, *, with_gram_inv: bool = False
-) -> np.ndarray | tuple[np.ndarray, np.ndarray | None]:
-    """Least-squares coefficients of R problems at once (no checks).
-
-    A shared design, and stacked designs whose Gram matrix is ill-conditioned, go through
-    Householder QR (:func:`lstsq_qr`). Other stacked designs solve the equilibrated normal
-    equations with one step of iterative refinement on the residual, the corrected
-    semi-normal equations (Björck 1996, sec. 6.6.5): :math:`\\beta_0 = G^{-1}X^\\top y`,
-    :math:`\\beta = \\beta_0 + G^{-1}X^\\top(y - X\\beta_0)` — about three times faster than a
-    batched QR and as accurate while cond(X) is moderate
-    (:data:`~tailreg.inference.covariance.GRAM_COND_MAX`).
-
-    Parameters
-    ----------
-    X : (n, k) or (R, n, k)
-    Y : (R, n)
-
-    with_gram_inv : bool
-        Also return :math:`(X^\\top X)^{-1}` (R, k, k) when it came for free (stacked
-        designs; None otherwise), for the covariance kinds.
-
-    Returns
-    -------
-    beta : (R, k)
-    gram_inv : (R, k, k) or None
-        Only with ``with_gram_inv``.
-    """
-    if X.ndim == 2 or X.shape[0] == 1:
-        beta = lstsq_qr(X, Y)
-        return (beta, None) if with_gram_inv else beta
-    Gi, ok = gram_inverse(X)
-    beta = (Gi @ (Y[:, None, :] @ X)[:, 0, :, None])[..., 0]
-    resid = Y - (X @ beta[..., None])[..., 0]
-    beta += (Gi @ (resid[:, None, :] @ X)[:, 0, :, None])[..., 0]
-    if not ok.all():
-        beta[~ok] = lstsq_qr(X[~ok], Y[~ok])
-        if with_gram_inv:
-            Gi[~ok] = xtx_inv(X[~ok])
-    return (beta, Gi) if with_gram_inv else beta
-
-
 class OLS(BaseRegressor):
     r"""Ordinary least squares, :math:`\hat\beta = \arg\min \sum_i (y_i - x_i^\top\beta)^2`.
 
     Solved by a Householder QR of the design (no normal equations); :meth:`fit_many` on stacked
     designs uses the corrected semi-normal equations when they are well-conditioned
-    (:func:`lstsq`). Under i.i.d. errors with
+    (:func:`~tailreg._linalg.lstsq`). Under i.i.d. errors with
     finite variance :math:`\sigma^2`, :math:`\sqrt n(\hat\beta - \beta) \to N(0, \sigma^2 Q^{-1})`
     whatever the error law; it is also the Gaussian MLE of :math:`\beta` (see
     :class:`~tailreg.GaussianMLE` for the separate likelihood code path).
@@ -105,6 +45,8 @@ class OLS(BaseRegressor):
     _cov_kinds = ("classical", "HC0", "HC1", "HC2", "HC3", "HAC")
     study_name = "ols"
     objective_doc = "residual sum of squares"
+    use_t = True
+    use_t_doc = "t with n - k degrees of freedom, exact under normal errors (summary.lm)"
 
     def __init__(self, fit_intercept: bool = True, hac_maxlags: int | None = None) -> None:
         self.fit_intercept = fit_intercept
@@ -119,38 +61,26 @@ class OLS(BaseRegressor):
         """Least squares: the squared loss."""
         return Squared()
 
-    def target(self, law) -> Target:
+    def target(self, law: Any) -> Target:
         """The mean of the law: least squares estimates :math:`E[y|x]`."""
         return theory.target(Squared(), law, 1.0)
 
     def _options(self) -> dict:
         return {} if self.hac_maxlags is None else {"maxlags": int(self.hac_maxlags)}
 
-    def _fit(self, X, y, names):
+    def _fit(self, X: np.ndarray, y: np.ndarray, names: list[str]) -> FitResult:
         beta = lstsq_qr(X, y[None, :])[0]
         resid = y - X @ beta
         n, k = X.shape
         s = float(np.sqrt(resid @ resid / (n - k)))
         ctx = CovContext(X=X, resid=resid, scale=s, loss=Squared(), options=self._options())
-        return FitResult(
-            params=pd.Series(beta, index=names, name="coef"),
-            cov_context=ctx,
-            cov_kinds=self._cov_kinds,
-            cov_kind=self.default_cov_kind,
-            nobs=n,
-            df_resid=n - k,
-            scale=s,
-            n_iter=0,
-            converged=True,
-            resid=resid,
-            estimator="OLS",
-            use_t=True,
-            objective=float(resid @ resid),
-        )
+        return self._result(beta, names, ctx, scale=s, objective=resid @ resid)
 
-    def _fit_many(self, X, Y, names, kinds):
+    def _fit_many(
+        self, X: np.ndarray, Y: np.ndarray, names: list[str], kinds: tuple[str, ...]
+    ) -> ManyFits:
         beta, gram_inv = lstsq(X, Y, with_gram_inv=True)
-        resid = Y - (beta @ X.T if X.ndim == 2 else (X @ beta[..., None])[..., 0])
+        resid = Y - Design(X).fitted(beta)
         n, k = X.shape[-2:]
         s = np.sqrt(np.einsum("ij,ij->i", resid, resid) / (n - k))
         ctx = CovContext(
@@ -161,10 +91,13 @@ class OLS(BaseRegressor):
             options=self._options(),
             gram_inv=gram_inv,
         )
-        se = {
-            kind: np.sqrt(np.diagonal(covariance(kind, ctx), axis1=-2, axis2=-1)) for kind in kinds
-        }
         R = Y.shape[0]
-        return ManyFits(
-            beta, tuple(names), k, se, s, np.ones(R, dtype=bool), np.zeros(R, dtype=int)
+        return self._many(
+            beta,
+            names,
+            k,
+            standard_errors(ctx, kinds),
+            scale=s,
+            converged=np.ones(R, dtype=bool),
+            n_iter=np.zeros(R, dtype=int),
         )

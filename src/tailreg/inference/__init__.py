@@ -1,5 +1,10 @@
-"""Inference: immutable fit results and the registry of covariance kinds."""
+"""Inference: immutable fit results and the registry of covariance kinds.
 
+Importing the package registers every kind: least squares, M-estimation and likelihood
+(:mod:`.covariance`), quantile regression (:mod:`.quantile_cov`) and MM (:mod:`.robust_cov`).
+"""
+
+from . import quantile_cov, robust_cov
 from .covariance import REGISTRY, CovarianceKind, CovContext, covariance, register
 from .results import FitResult, ManyFits
 
@@ -10,5 +15,7 @@ __all__ = [
     "FitResult",
     "ManyFits",
     "covariance",
+    "quantile_cov",
     "register",
+    "robust_cov",
 ]

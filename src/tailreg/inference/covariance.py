@@ -1,36 +1,48 @@
-r"""Covariance kinds as named strategies in a registry.
+r"""Covariance kinds as named strategies in a registry, and the batched standard errors.
 
 Every kind computes :math:`V = B\,M\,B` from a *bread* :math:`B` and a *meat* :math:`M`
 (a kind without meat returns its bread). Estimators list the kinds they support and hand a
 :class:`CovContext` to :func:`covariance`; nothing here knows which estimator is calling.
 
-All strategies are batched: the arrays of a context may carry leading replication axes
-(``X`` of shape ``(n, k)`` shared, or ``(R, n, k)``; ``resid`` of shape ``(R, n)``), so the
-same code computes one fit's covariance and the standard errors of thousands of Monte Carlo
-replications in :meth:`fit_many`.
+Kinds are batched: the arrays of a context may carry a leading replication axis (``X`` of
+shape ``(n, k)`` shared, or ``(R, n, k)``; ``resid`` of shape ``(R, n)``), so the same code
+computes one fit's covariance and the standard errors of thousands of Monte Carlo
+replications in ``fit_many``. A kind whose formula broadcasts over that axis does nothing
+special (:attr:`CovarianceKind.batched`); one that needs per-fit work either overrides the
+batched hook :meth:`CovarianceKind.compute_many` (the quantile ``iid`` and ``nid`` kinds) or
+declares ``batched = False`` and is computed one fit at a time (``bootstrap``).
+:func:`standard_errors` is the one routine through which every ``fit_many`` obtains its
+standard errors, with one NaN policy.
 
-New kinds register themselves with :func:`register`; quantile-regression and MM kinds live
-beside their estimators.
+New kinds register themselves with :func:`register`; the quantile kinds live in
+:mod:`.quantile_cov` and MM's in :mod:`.robust_cov`.
 """
 
 from __future__ import annotations
 
-import contextlib
+import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
+from .._linalg import GRAM_COND_MAX, Design, gram_inverse, leverage, weighted_gram, xtx_inv
+from .._typing import BoolArray, FloatArray
+from ..exceptions import ConvergenceWarning
+
 __all__ = [
+    "GRAM_COND_MAX",
     "REGISTRY",
     "CovContext",
     "CovarianceKind",
     "covariance",
     "gram_inverse",
     "hac_default_maxlags",
+    "leverage",
     "register",
+    "standard_errors",
     "weighted_gram",
     "xtx_inv",
 ]
@@ -38,15 +50,15 @@ __all__ = [
 
 @dataclass(frozen=True)
 class CovContext:
-    """What a covariance strategy may read about a fit.
+    """What a covariance strategy may read about a fit (or about R fits, batched).
 
     Attributes
     ----------
-    X : ndarray (..., n, k)
-        Design including the constant column.
-    resid : ndarray (..., n)
+    X : ndarray (n, k) or (R, n, k)
+        Design including the constant column (shared by the R fits, or one per fit).
+    resid : ndarray (n,) or (R, n)
         Residuals ``y - X @ beta``.
-    scale : float or ndarray (...)
+    scale : float or ndarray (R,)
         The fit's scale (OLS: :math:`s = \\sqrt{RSS/(n-k)}`; M-estimators: the robust scale).
     loss : Loss or None
         The loss of an M-estimator.
@@ -56,9 +68,12 @@ class CovContext:
         :math:`J = -\\sum_i \\partial s_i / \\partial\\theta^\\top`; for a likelihood, the observed
         information.
     options : mapping
-        Kind-specific options (``maxlags``, ``tau``, ``y``, ``refit``, ``random_state``, ...).
+        Kind-specific options (``maxlags``, ``tau``, ``y``, ``solver``, ``seed``, ...).
     gram_inv : ndarray (..., k, k) or None
         :math:`(X^\\top X)^{-1}` if the estimator has it; see :meth:`xtx_inverse`.
+    row_options : tuple of str
+        The options whose values carry the replication axis first in a batched context
+        (sliced by :meth:`take`); ``"y"`` by default.
     """
 
     X: np.ndarray
@@ -69,6 +84,7 @@ class CovContext:
     jacobian: np.ndarray | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
     gram_inv: np.ndarray | None = field(default=None, repr=False, compare=False)
+    row_options: tuple[str, ...] = ("y",)
 
     def xtx_inverse(self) -> np.ndarray:
         """:math:`(X^\\top X)^{-1}` (..., k, k), computed once per context and shared by kinds.
@@ -77,15 +93,48 @@ class CovContext:
         """
         if self.gram_inv is None:
             object.__setattr__(self, "gram_inv", xtx_inv(self.X))
+        assert self.gram_inv is not None
         return self.gram_inv
 
     @property
     def nobs(self) -> int:
-        return self.X.shape[-2]
+        return int(self.X.shape[-2])
 
     @property
     def k(self) -> int:
-        return self.X.shape[-1]
+        return int(self.X.shape[-1])
+
+    @property
+    def batched(self) -> bool:
+        """The context describes R fits (``resid`` is (R, n))."""
+        return self.resid.ndim > 1
+
+    @property
+    def n_fits(self) -> int:
+        """R for a batched context, 1 otherwise."""
+        return int(self.resid.shape[0]) if self.batched else 1
+
+    def take(self, r: int) -> CovContext:
+        """The context of fit ``r`` of a batched context (its replication axis removed)."""
+        design = Design(self.X)
+
+        def at(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else a[r]
+
+        options = dict(self.options)
+        for key in self.row_options:
+            if key in options:
+                options[key] = options[key][r]
+        return replace(
+            self,
+            X=design.row(r),
+            resid=self.resid[r],
+            scale=self.scale if np.ndim(self.scale) == 0 else np.asarray(self.scale)[r],
+            scores=at(self.scores),
+            jacobian=at(self.jacobian),
+            options=options,
+            gram_inv=self.gram_inv if design.shared else at(self.gram_inv),
+        )
 
 
 class CovarianceKind(ABC):
@@ -96,6 +145,9 @@ class CovarianceKind(ABC):
     description: ClassVar[str] = ""
     #: reads ``ctx.scores`` or ``ctx.jacobian`` (estimators may skip computing them otherwise)
     uses_scores: ClassVar[bool] = True
+    #: :meth:`compute_many` handles R fits at once (by broadcasting :meth:`compute` over the
+    #: replication axis, or by an override); False: one fit at a time
+    batched: ClassVar[bool] = True
 
     @abstractmethod
     def bread(self, ctx: CovContext) -> np.ndarray:
@@ -113,106 +165,106 @@ class CovarianceKind(ABC):
             return b
         return b @ m @ np.swapaxes(b, -1, -2)
 
+    def compute_many(self, ctx: CovContext) -> np.ndarray:
+        """Covariance matrices (R, q, q) of the R fits of a batched context (the batched hook).
+
+        By default :meth:`compute` itself (its formulas broadcast), or, for a kind that is
+        not :attr:`batched`, :meth:`compute` on each fit's context (:meth:`CovContext.take`).
+        """
+        if self.batched:
+            return self.compute(ctx)
+        return np.stack([self.compute(ctx.take(r)) for r in range(ctx.n_fits)])
+
 
 REGISTRY: dict[str, CovarianceKind] = {}
 
+_K = TypeVar("_K", bound=type[CovarianceKind])
 
-def register(cls: type[CovarianceKind]) -> type[CovarianceKind]:
+
+def register(cls: _K) -> _K:
     """Class decorator adding a kind to :data:`REGISTRY` under ``cls.name``."""
     REGISTRY[cls.name] = cls()
     return cls
 
 
-def covariance(kind: str, ctx: CovContext) -> np.ndarray:
-    """Compute covariance ``kind`` for the fit described by ``ctx``."""
+def _strategy(kind: str) -> CovarianceKind:
     try:
-        strategy = REGISTRY[kind]
+        return REGISTRY[kind]
     except KeyError:
         raise ValueError(f"unknown covariance kind {kind!r}; known: {sorted(REGISTRY)}") from None
-    return strategy.compute(ctx)
+
+
+def covariance(kind: str, ctx: CovContext) -> np.ndarray:
+    """Compute covariance ``kind`` for the fit (or the R fits, batched) described by ``ctx``."""
+    strategy = _strategy(kind)
+    return strategy.compute_many(ctx) if ctx.batched else strategy.compute(ctx)
+
+
+def standard_errors(
+    ctx: CovContext, kinds: Iterable[str], *, valid: BoolArray | None = None
+) -> dict[str, FloatArray]:
+    """Standard errors (R, q) of the R fits of a batched context, for each kind.
+
+    The square roots of the covariance diagonals, computed for all R fits at once by the
+    kind's :meth:`~CovarianceKind.compute_many`; when that raises (``ValueError``,
+    ``LinAlgError``: one fit it cannot handle spoils the batch) or the kind is not
+    :attr:`~CovarianceKind.batched`, one fit at a time.
+
+    NaN policy (the same for every estimator): a fit gets NaN standard errors when it is not
+    ``valid`` (a failed, exact or singular fit — its batched numbers are discarded, and it
+    is skipped by the fit-at-a-time path) or when the kind cannot be computed for it (it
+    raises for that fit, or the diagonal is negative or not finite). Floating-point warnings
+    are silenced (the discarded fits raise them routinely), and so are the convergence
+    warnings of refits in the fit-at-a-time path.
+
+    Parameters
+    ----------
+    ctx : CovContext
+        Batched: ``resid`` (R, n).
+    kinds : iterable of str
+    valid : ndarray of bool (R,), optional
+        The fits whose standard errors are meaningful (default: all).
+    """
+    R = ctx.n_fits
+    ok = np.ones(R, dtype=bool) if valid is None else np.asarray(valid, dtype=bool)
+    out: dict[str, FloatArray] = {}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for kind in kinds:
+            strategy = _strategy(kind)
+            se = None
+            if strategy.batched:
+                try:
+                    se = np.sqrt(np.diagonal(strategy.compute_many(ctx), axis1=-2, axis2=-1))
+                except (ValueError, np.linalg.LinAlgError):
+                    se = None
+            if se is None:
+                se = _one_fit_at_a_time(strategy, ctx, ok)
+            out[kind] = np.where(ok[:, None], se, np.nan)
+    return out
+
+
+def _one_fit_at_a_time(strategy: CovarianceKind, ctx: CovContext, ok: BoolArray) -> FloatArray:
+    """Standard errors of the ``ok`` fits one by one; NaN where the kind raises."""
+    rows: dict[int, FloatArray] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for r in np.flatnonzero(ok):
+            try:
+                rows[int(r)] = np.sqrt(np.diag(strategy.compute(ctx.take(int(r)))))
+            except (ValueError, np.linalg.LinAlgError):
+                continue
+    if rows:
+        q = len(next(iter(rows.values())))
+    else:
+        q = ctx.jacobian.shape[-1] if ctx.jacobian is not None else ctx.k
+    out = np.full((ctx.n_fits, q), np.nan)
+    for i, se in rows.items():
+        out[i] = se
+    return out
 
 
 # --------------------------------------------------------------------------------------
 # shared pieces
-
-
-#: stacked designs whose equilibrated Gram matrix has a 1-norm condition number above this
-#: go through QR (cond(X) = sqrt of it, so the normal equations lose at most ~8 digits)
-GRAM_COND_MAX = 1e8
-
-
-def gram_inverse(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    r""":math:`(X^\top X)^{-1}` of stacked designs from the normal equations, with a condition flag.
-
-    The Gram matrix is equilibrated, :math:`G = D X^\top X D` with
-    :math:`D = \operatorname{diag}(\|x_{\cdot j}\|^{-1})`, inverted, and its 1-norm condition
-    number :math:`\|G\|_1\|G^{-1}\|_1` returned beside the flag ``ok`` (at most
-    :data:`GRAM_COND_MAX`). Forming :math:`X^\top X` squares cond(X), so rows that are not ``ok``
-    must be recomputed through QR; for well-conditioned designs (every Monte Carlo design) this
-    is several times cheaper than a batched QR.
-
-    Parameters
-    ----------
-    X : ndarray (R, n, k)
-
-    Returns
-    -------
-    inverse : ndarray (R, k, k)
-        NaN in rows whose Gram matrix is singular.
-    ok : ndarray of bool (R,)
-    """
-    G = np.swapaxes(X, -1, -2) @ X
-    diag = np.diagonal(G, axis1=-2, axis2=-1)
-    d = 1.0 / np.sqrt(np.maximum(diag, np.finfo(float).tiny))
-    dd = d[..., :, None] * d[..., None, :]
-    Ge = G * dd
-    try:
-        Gi = np.linalg.inv(Ge)
-    except np.linalg.LinAlgError:  # one singular row: invert the rest one by one
-        Gi = np.full_like(Ge, np.nan)
-        for r in range(Ge.shape[0]):
-            with contextlib.suppress(np.linalg.LinAlgError):
-                Gi[r] = np.linalg.inv(Ge[r])
-    with np.errstate(invalid="ignore"):
-        cond = np.abs(Ge).sum(axis=-2).max(axis=-1) * np.abs(Gi).sum(axis=-2).max(axis=-1)
-    ok = cond <= GRAM_COND_MAX
-    return Gi * dd, ok
-
-
-def xtx_inv(X: np.ndarray) -> np.ndarray:
-    """:math:`(X^\\top X)^{-1}` (batched).
-
-    One design, or any stacked design whose Gram matrix is ill-conditioned: through the QR
-    factor, :math:`R^{-1}R^{-\\top}`, which keeps the condition number at cond(X) rather than
-    cond(X)^2. Other stacked designs: the equilibrated normal equations (:func:`gram_inverse`),
-    accurate to ~cond(X)^2 machine epsilons and several times faster.
-    """
-    if X.ndim == 3 and X.shape[0] > 1:
-        inv, ok = gram_inverse(X)
-        if not ok.all():
-            inv[~ok] = _xtx_inv_qr(X[~ok])
-        return inv
-    return _xtx_inv_qr(X)
-
-
-def _xtx_inv_qr(X: np.ndarray) -> np.ndarray:
-    r = np.linalg.qr(X, mode="r")
-    rinv = np.linalg.inv(r)
-    return rinv @ np.swapaxes(rinv, -1, -2)
-
-
-def leverage(X: np.ndarray, bread: np.ndarray | None = None) -> np.ndarray:
-    """Hat-matrix diagonal :math:`h_i = x_i^\\top (X^\\top X)^{-1} x_i` (..., n)."""
-    b = xtx_inv(X) if bread is None else bread
-    return np.einsum("...ij,...jk,...ik->...i", X, b, X)
-
-
-def weighted_gram(X: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """:math:`\\sum_i w_i x_i x_i^\\top` (..., k, k), broadcasting over leading axes.
-
-    A batched matmul: about six times faster than the equivalent einsum on stacked designs.
-    """
-    return np.swapaxes(X * w[..., None], -1, -2) @ X
 
 
 def _as_batch_scalar(s: Any) -> np.ndarray:
@@ -236,7 +288,7 @@ class Classical(CovarianceKind):
     description = "s^2 (X'X)^-1"
     uses_scores = False
 
-    def bread(self, ctx):
+    def bread(self, ctx: CovContext) -> np.ndarray:
         return _as_batch_scalar(ctx.scale) ** 2 * ctx.xtx_inverse()
 
 
@@ -248,13 +300,13 @@ class _HC(CovarianceKind):
 
     uses_scores = False
 
-    def bread(self, ctx):
+    def bread(self, ctx: CovContext) -> np.ndarray:
         return ctx.xtx_inverse()
 
     def omega(self, ctx: CovContext, bread: np.ndarray) -> np.ndarray:
         return np.ones_like(ctx.resid)
 
-    def compute(self, ctx):
+    def compute(self, ctx: CovContext) -> np.ndarray:
         b = self.bread(ctx)
         w = self.omega(ctx, b) * ctx.resid**2
         return b @ weighted_gram(ctx.X, w) @ b
@@ -271,7 +323,7 @@ class HC1(_HC):
     name = "HC1"
     description = "HC0 * n/(n-k)"
 
-    def omega(self, ctx, bread):
+    def omega(self, ctx: CovContext, bread: np.ndarray) -> np.ndarray:
         return np.full_like(ctx.resid, ctx.nobs / (ctx.nobs - ctx.k))
 
 
@@ -280,7 +332,7 @@ class HC2(_HC):
     name = "HC2"
     description = "r_i^2/(1-h_i)"
 
-    def omega(self, ctx, bread):
+    def omega(self, ctx: CovContext, bread: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 - leverage(ctx.X, bread))
 
 
@@ -289,7 +341,7 @@ class HC3(_HC):
     name = "HC3"
     description = "r_i^2/(1-h_i)^2"
 
-    def omega(self, ctx, bread):
+    def omega(self, ctx: CovContext, bread: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 - leverage(ctx.X, bread)) ** 2
 
 
@@ -305,10 +357,10 @@ class HAC(CovarianceKind):
     description = "Newey-West, Bartlett kernel"
     uses_scores = False
 
-    def bread(self, ctx):
+    def bread(self, ctx: CovContext) -> np.ndarray:
         return ctx.xtx_inverse()
 
-    def meat(self, ctx):
+    def meat(self, ctx: CovContext) -> np.ndarray:
         maxlags = ctx.options.get("maxlags")
         if maxlags is None:
             maxlags = hac_default_maxlags(ctx.nobs)
@@ -336,12 +388,13 @@ class Sandwich(CovarianceKind):
     name = "sandwich"
     description = "J^-1 (sum s s') J^-1"
 
-    def bread(self, ctx):
+    def bread(self, ctx: CovContext) -> np.ndarray:
         if ctx.jacobian is None or ctx.scores is None:
             raise ValueError("the sandwich kind needs the estimator's scores and jacobian")
         return np.linalg.inv(ctx.jacobian)
 
-    def meat(self, ctx):
+    def meat(self, ctx: CovContext) -> np.ndarray:
+        assert ctx.scores is not None  # checked by bread
         return np.swapaxes(ctx.scores, -1, -2) @ ctx.scores
 
 
@@ -352,7 +405,7 @@ class ObservedInformation(CovarianceKind):
     name = "oim"
     description = "inverse observed information"
 
-    def bread(self, ctx):
+    def bread(self, ctx: CovContext) -> np.ndarray:
         if ctx.jacobian is None:
             raise ValueError("the oim kind needs the estimator's observed information")
         return np.linalg.inv(ctx.jacobian)
@@ -374,7 +427,7 @@ class HuberH1(CovarianceKind):
     description = "Huber's corrected M covariance"
     uses_scores = False
 
-    def bread(self, ctx):
+    def bread(self, ctx: CovContext) -> np.ndarray:
         s = np.asarray(ctx.scale, dtype=float)
         u = ctx.resid / s[..., None]
         n, k = ctx.nobs, ctx.k

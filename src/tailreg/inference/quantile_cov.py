@@ -16,29 +16,30 @@ estimate :math:`s` or :math:`f_i`:
 ``bootstrap``
     xy-pairs bootstrap covariance of refitted coefficients.
 
-The context's ``options`` carry ``tau``, ``y``, ``refit`` (a callable ``(X, y, tau) -> beta``,
-so this module needs no estimator), ``bandwidth`` (``"hs"`` or ``"bofinger"``), ``n_boot`` and
-``seed`` (a ``SeedSequence``). Contexts with leading replication axes are handled one fit at a
-time, except by ``ker``, which is vectorised over them.
+The context's ``options`` carry ``tau``, ``y``, ``solver`` (the LP solver of the refits, see
+:mod:`tailreg.solvers.quantile_lp`), ``bandwidth`` (``"hs"`` or ``"bofinger"``), ``n_boot`` and
+``seed`` (a ``SeedSequence``). Batched contexts (R fits): ``ker`` broadcasts over them, ``iid``
+and ``nid`` have vectorised :meth:`~CovarianceKind.compute_many` hooks (their refits solved
+together), ``bootstrap`` is computed one fit at a time.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 from scipy import stats
 
-from .covariance import CovarianceKind, CovContext, register, xtx_inv
+from .._linalg import Design, xtx_inv
+from ..solvers.quantile_lp import solve_quantile_many, solve_quantile_one
+from .covariance import CovarianceKind, CovContext, register
 
 __all__ = [
     "BANDWIDTHS",
     "bofinger",
     "hall_sheather",
-    "iid_se_many",
-    "nid_se_many",
     "sparsity_iid",
 ]
 
@@ -77,6 +78,20 @@ BANDWIDTHS: dict[str, Callable[[float, int], float]] = {"hs": hall_sheather, "bo
 
 def _bandwidth(ctx: CovContext) -> float:
     return BANDWIDTHS[ctx.options.get("bandwidth", "hs")](ctx.options["tau"], ctx.nobs)
+
+
+def _refit_one(X: np.ndarray, y: np.ndarray, tau: float, solver: str) -> np.ndarray:
+    """A regression quantile refit (the nid/iid/bootstrap kinds; module level so it pickles)."""
+    return solve_quantile_one(X, y, tau, solver).beta
+
+
+def _refit_many(X: np.ndarray, Y: np.ndarray, tau: float, solver: str) -> np.ndarray:
+    """Batched refits of the iid/nid kinds: the single fits' solutions even when not unique."""
+    return solve_quantile_many(X, Y, tau, solver, unique=True)[0]
+
+
+def _refit(ctx: CovContext) -> Callable[[np.ndarray, np.ndarray, float], np.ndarray]:
+    return partial(_refit_one, solver=ctx.options.get("solver", "highs"))
 
 
 def sparsity_iid(
@@ -130,123 +145,13 @@ def sparsity_iid(
     return float(refit(design, ordered, 0.5)[1])
 
 
-RefitMany = Callable[[np.ndarray, np.ndarray, float], np.ndarray]
-
-
-def iid_se_many(
-    X: np.ndarray, resid: np.ndarray, tau: float, h: float, refit_many: RefitMany
-) -> np.ndarray:
-    """``iid`` standard errors of R fits at once (:class:`QuantileIID` batched).
-
-    Parameters
-    ----------
-    X : ndarray (n, k) or (R, n, k)
-    resid : ndarray (R, n)
-    tau, h : quantile and bandwidth (probability units)
-    refit_many : callable
-        Batched regression-quantile solver ``(X, Y, tau) -> beta (R, k)`` for a shared X.
-
-    Returns
-    -------
-    ndarray (R, k)
-        NaN where :func:`sparsity_iid` would raise (too few residuals) or the fit failed.
-
-    Notes
-    -----
-    :func:`sparsity_iid` on every row: its median regressions share their design within the
-    rows with the same number of zero residuals, so they are solved by ``refit_many`` in
-    groups; only the :math:`m + p_z + 1` smallest residuals are sorted.
-    """
-    R, n = resid.shape
-    k = X.shape[-1]
-    size = np.abs(resid)
-    pz = np.sum(size < _EPS, axis=1)
-    m = max(k + 1, int(np.ceil(n * h)))
-    # partition, then a stable sort of the candidates taken in index order: the order of the
-    # single fit's stable argsort, ties included
-    top = min(n, m + int(pz.max()) + 1)
-    cand = np.sort(np.argpartition(size, top - 1, axis=1)[:, :top], axis=1)
-    order = np.take_along_axis(
-        cand, np.argsort(np.take_along_axis(size, cand, 1), axis=1, kind="stable"), 1
-    )
-    by_size = np.take_along_axis(resid, order, 1)
-    sparsity = np.full(R, np.nan)
-    finite = np.all(np.isfinite(resid), axis=1)
-    for z in np.unique(pz):
-        rows = np.flatnonzero((pz == z) & finite)
-        ranks = np.arange(z + 1, m + z + 2)
-        if rows.size == 0 or ranks[-1] > n:
-            continue
-        ordered = np.sort(by_size[np.ix_(rows, ranks - 1)], axis=1)
-        design = np.column_stack([np.ones(ranks.size), ranks / (n - k)])
-        sparsity[rows] = refit_many(design, ordered, 0.5)[:, 1]
-    diag = np.diagonal(xtx_inv(X), axis1=-2, axis2=-1)
-    return np.sqrt(sparsity[:, None] ** 2 * tau * (1.0 - tau) * diag)
-
-
-def nid_se_many(
-    X: np.ndarray, Y: np.ndarray, tau: float, h: float, refit_many: RefitMany
-) -> np.ndarray:
-    r"""``nid`` standard errors of R fits at once (:class:`QuantileNID` batched).
-
-    Parameters as :func:`iid_se_many`, with the responses ``Y`` (R, n) instead of residuals
-    (``refit_many`` must accept the shared or stacked ``X``). NaN where the single kind
-    raises (:math:`\tau \pm h` outside (0, 1)) or a density is not finite; one
-    ``RuntimeWarning`` counts the non-positive differences of all fits.
-    """
-    R = Y.shape[0]
-    k = X.shape[-1]
-    out = np.full((R, k), np.nan)
-    if tau + h > 1.0 or tau - h < 0.0:
-        return out
-    diff = refit_many(X, Y, tau + h) - refit_many(X, Y, tau - h)
-    dyhat = diff @ X.T if X.ndim == 2 else (X @ diff[:, :, None])[:, :, 0]
-    bad = int(np.sum(dyhat <= 0))
-    if bad:
-        warnings.warn(
-            f"nid covariance: {bad} non-positive fis in {R} fits", RuntimeWarning, stacklevel=4
-        )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        f = np.maximum(0.0, 2.0 * h / (dyhat - _EPS))
-    ok = np.all(np.isfinite(f), axis=1)
-    if not ok.any():
-        return out
-    Xo = X if X.ndim == 2 else X[ok]
-    try:
-        bread = xtx_inv(np.sqrt(f[ok])[:, :, None] * Xo)
-    except np.linalg.LinAlgError:
-        return out
-    meat = tau * (1.0 - tau) * (np.swapaxes(Xo, -1, -2) @ Xo)
-    cov = bread @ meat @ np.swapaxes(bread, -1, -2)
-    out[ok] = np.sqrt(np.diagonal(cov, axis1=-2, axis2=-1))
-    return out
-
-
-def _one_fit_at_a_time(compute: Callable[[CovContext], np.ndarray], ctx: CovContext) -> np.ndarray:
-    """Apply a single-fit ``compute`` over the leading replication axes of ``ctx``."""
-    if ctx.resid.ndim == 1:
-        return compute(ctx)
-    lead = ctx.resid.shape[:-1]
-    y = np.asarray(ctx.options["y"])
-    out = np.empty((*lead, ctx.k, ctx.k))
-    for idx in np.ndindex(lead):
-        X = ctx.X if ctx.X.ndim == 2 else ctx.X[idx]
-        sub = dataclasses.replace(
-            ctx,
-            X=X,
-            resid=ctx.resid[idx],
-            options={**ctx.options, "y": y[idx]},
-            gram_inv=ctx.gram_inv if ctx.gram_inv is None or ctx.X.ndim == 2 else ctx.gram_inv[idx],
-        )
-        out[idx] = compute(sub)
-    return out
-
-
 class _QuantileKind(CovarianceKind):
-    """Base of the quantile kinds: single-fit code, looped over any replication axes."""
+    """Base of the quantile kinds: single-fit code (a batched context goes to the hook)."""
 
-    def compute(self, ctx):
-        return _one_fit_at_a_time(super().compute, ctx)
+    def compute(self, ctx: CovContext) -> np.ndarray:
+        if ctx.batched:
+            return self.compute_many(ctx)
+        return super().compute(ctx)
 
 
 @register
@@ -259,10 +164,45 @@ class QuantileIID(_QuantileKind):
     name = "iid"
     description = "Koenker-Bassett sparsity, iid errors"
 
-    def bread(self, ctx):
+    def bread(self, ctx: CovContext) -> np.ndarray:
         tau = ctx.options["tau"]
-        s = sparsity_iid(ctx.resid, ctx.k, tau, _bandwidth(ctx), ctx.options["refit"])
+        s = sparsity_iid(ctx.resid, ctx.k, tau, _bandwidth(ctx), _refit(ctx))
         return s**2 * tau * (1.0 - tau) * ctx.xtx_inverse()
+
+    def compute_many(self, ctx: CovContext) -> np.ndarray:
+        """:func:`sparsity_iid` of R fits at once; NaN where it would raise or a fit failed.
+
+        The sparsity's median regressions share their design within the fits with the same
+        number of zero residuals, so they are solved in groups by the batched solver; only
+        the :math:`m + p_z + 1` smallest residuals are sorted.
+        """
+        resid = ctx.resid
+        R, n = resid.shape
+        k = ctx.k
+        tau = ctx.options["tau"]
+        m = max(k + 1, int(np.ceil(n * _bandwidth(ctx))))
+        size = np.abs(resid)
+        pz = np.sum(size < _EPS, axis=1)
+        # partition, then a stable sort of the candidates taken in index order: the order of
+        # the single fit's stable argsort, ties included
+        top = min(n, m + int(pz.max()) + 1)
+        cand = np.sort(np.argpartition(size, top - 1, axis=1)[:, :top], axis=1)
+        order = np.take_along_axis(
+            cand, np.argsort(np.take_along_axis(size, cand, 1), axis=1, kind="stable"), 1
+        )
+        by_size = np.take_along_axis(resid, order, 1)
+        sparsity = np.full(R, np.nan)
+        finite = np.all(np.isfinite(resid), axis=1)
+        solver = ctx.options.get("solver", "highs")
+        for z in np.unique(pz):
+            rows = np.flatnonzero((pz == z) & finite)
+            ranks = np.arange(z + 1, m + z + 2)
+            if rows.size == 0 or ranks[-1] > n:
+                continue
+            ordered = np.sort(by_size[np.ix_(rows, ranks - 1)], axis=1)
+            design = np.column_stack([np.ones(ranks.size), ranks / (n - k)])
+            sparsity[rows] = _refit_many(design, ordered, 0.5, solver)[:, 1]
+        return sparsity[:, None, None] ** 2 * tau * (1.0 - tau) * xtx_inv(ctx.X)
 
 
 class _QuantileSandwich(_QuantileKind):
@@ -282,11 +222,11 @@ class _QuantileSandwich(_QuantileKind):
             )
         return h
 
-    def bread(self, ctx):
+    def bread(self, ctx: CovContext) -> np.ndarray:
         f = self.density(ctx)
         return xtx_inv(np.sqrt(f)[..., None] * ctx.X)
 
-    def meat(self, ctx):
+    def meat(self, ctx: CovContext) -> np.ndarray:
         tau = ctx.options["tau"]
         return tau * (1.0 - tau) * (np.swapaxes(ctx.X, -1, -2) @ ctx.X)
 
@@ -304,15 +244,51 @@ class QuantileNID(_QuantileSandwich):
     name = "nid"
     description = "Hendricks-Koenker sandwich"
 
-    def density(self, ctx):
+    def density(self, ctx: CovContext) -> np.ndarray:
         tau = ctx.options["tau"]
         h = self._probability_bandwidth(ctx)
-        refit, y = ctx.options["refit"], ctx.options["y"]
+        refit, y = _refit(ctx), ctx.options["y"]
         dyhat = ctx.X @ (refit(ctx.X, y, tau + h) - refit(ctx.X, y, tau - h))
         bad = int(np.sum(dyhat <= 0))
         if bad:
             warnings.warn(f"nid covariance: {bad} non-positive fis", RuntimeWarning, stacklevel=5)
         return np.maximum(0.0, 2.0 * h / (dyhat - _EPS))
+
+    def compute_many(self, ctx: CovContext) -> np.ndarray:
+        """The sandwich of R fits at once, their refits at :math:`\tau \\pm h` solved together.
+
+        NaN where the single kind raises (:math:`\tau \\pm h` outside (0, 1)) or a density is
+        not finite; one ``RuntimeWarning`` counts the non-positive differences of all fits.
+        """
+        X, Y = ctx.X, np.asarray(ctx.options["y"])
+        R, k = Y.shape[0], ctx.k
+        tau = ctx.options["tau"]
+        h = _bandwidth(ctx)
+        out = np.full((R, k, k), np.nan)
+        if tau + h > 1.0 or tau - h < 0.0:
+            return out
+        solver = ctx.options.get("solver", "highs")
+        design = Design(X)
+        diff = _refit_many(X, Y, tau + h, solver) - _refit_many(X, Y, tau - h, solver)
+        dyhat = design.fitted(diff)
+        bad = int(np.sum(dyhat <= 0))
+        if bad:
+            warnings.warn(
+                f"nid covariance: {bad} non-positive fis in {R} fits", RuntimeWarning, stacklevel=5
+            )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f = np.maximum(0.0, 2.0 * h / (dyhat - _EPS))
+        ok = np.all(np.isfinite(f), axis=1)
+        if not ok.any():
+            return out
+        Xo = design.take(ok).X
+        try:
+            bread = xtx_inv(np.sqrt(f[ok])[:, :, None] * Xo)
+        except np.linalg.LinAlgError:
+            return out
+        meat = tau * (1.0 - tau) * (np.swapaxes(Xo, -1, -2) @ Xo)
+        out[ok] = bread @ meat @ np.swapaxes(bread, -1, -2)
+        return out
 
 
 @register
@@ -327,11 +303,11 @@ class QuantileKernel(_QuantileSandwich):
     name = "ker"
     description = "Powell kernel sandwich"
 
-    def compute(self, ctx):
-        # vectorised over leading replication axes (no refits), unlike the other kinds
+    def compute(self, ctx: CovContext) -> np.ndarray:
+        # broadcast over the replication axis (no refits), unlike the other kinds
         return CovarianceKind.compute(self, ctx)
 
-    def density(self, ctx):
+    def density(self, ctx: CovContext) -> np.ndarray:
         tau = ctx.options["tau"]
         h = self._probability_bandwidth(ctx)
         r = ctx.resid
@@ -353,10 +329,11 @@ class QuantileBootstrap(_QuantileKind):
 
     name = "bootstrap"
     description = "xy-pairs bootstrap"
+    batched = False
 
-    def bread(self, ctx):
+    def bread(self, ctx: CovContext) -> np.ndarray:
         rng = np.random.default_rng(ctx.options.get("seed"))
-        refit, y, tau = ctx.options["refit"], ctx.options["y"], ctx.options["tau"]
+        refit, y, tau = _refit(ctx), ctx.options["y"], ctx.options["tau"]
         n_boot = int(ctx.options.get("n_boot", 200))
         X, n = ctx.X, ctx.nobs
         draws = np.empty((n_boot, ctx.k))

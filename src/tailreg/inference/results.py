@@ -111,7 +111,7 @@ class FitResult:
         return dataclasses.replace(self, cov_kind=self._check_kind(kind), _cache=self._cache)
 
     # -- tests and intervals ----------------------------------------------------------
-    def _reference(self):
+    def _reference(self) -> Any:
         return stats.t(self.df_resid) if self.use_t else stats.norm()
 
     def tvalues(self, kind: str | None = None) -> pd.Series:

@@ -42,8 +42,8 @@ class SimulationError(RuntimeError):
 # fitting one block
 # --------------------------------------------------------------------------------------
 def _fit_many(est: Any, X: np.ndarray, Y: np.ndarray, kinds: tuple[str, ...]) -> Any:
-    # fit_many takes Y as (n, R) with a shared (n, p) design and as (R, n) with (R, n, p)
-    return est.fit_many(X, Y.T if X.ndim == 2 else Y, kinds)
+    # fit_many takes Y as (R, n) whatever X is: (n, p) shared or (R, n, p)
+    return est.fit_many(X, Y, kinds)
 
 
 def _fit_estimator(

@@ -18,7 +18,7 @@ of the barrier parameter: each iteration solves two :math:`k\times k` systems
 
 An interior point method stops near, not at, a vertex. :func:`vertex_polish` turns the
 approximate solution into an exact basic solution and certifies its optimality through the
-dual (see its Notes); the solvers in :mod:`tailreg.estimators.quantile` apply it to both HiGHS
+dual (see its Notes); the solvers in :mod:`tailreg.solvers.quantile_lp` apply it to both HiGHS
 and Frisch–Newton so the two return the same vertex whenever the optimum is unique.
 """
 
@@ -80,6 +80,35 @@ def _max_step(v: np.ndarray, dv: np.ndarray) -> float:
     return 1.0 / t if t > 0.0 else np.inf
 
 
+def _start(X: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The OLS fit of ``c`` for lam and the dual slacks of its residuals (``rqfnb``'s start)."""
+    lam = cho_solve(cho_factor(X.T @ X), X.T @ c)
+    r = c - X @ lam
+    z = np.maximum(r, 0.0)
+    w = np.maximum(-r, 0.0)
+    exact = np.abs(r) < _INIT_EPS
+    z[exact] += _INIT_EPS
+    w[exact] += _INIT_EPS
+    return lam, z, w
+
+
+def _step_lengths(
+    a: np.ndarray,
+    s: np.ndarray,
+    z: np.ndarray,
+    w: np.ndarray,
+    da: np.ndarray,
+    ds: np.ndarray,
+    dz: np.ndarray,
+    dw: np.ndarray,
+    step: float,
+) -> tuple[float, float]:
+    """Primal and dual step lengths: ``step`` of the way to the boundary, at most 1."""
+    ap = min(step * min(_max_step(a, da), _max_step(s, ds)), 1.0)
+    ad = min(step * min(_max_step(z, dz), _max_step(w, dw)), 1.0)
+    return ap, ad
+
+
 def frisch_newton(
     X: np.ndarray,
     y: np.ndarray,
@@ -133,15 +162,9 @@ def frisch_newton(
     a = np.full(n, 1.0 - tau)
     s = np.full(n, tau)
     try:
-        lam = cho_solve(cho_factor(X.T @ X), X.T @ c)
+        lam, z, w = _start(X, c)
     except LinAlgError:
         return FrischNewtonResult(np.full(k, np.nan), 0, False, np.inf)
-    r = c - X @ lam
-    z = np.maximum(r, 0.0)
-    w = np.maximum(-r, 0.0)
-    exact = np.abs(r) < _INIT_EPS
-    z[exact] += _INIT_EPS
-    w[exact] += _INIT_EPS
     c_sum = c.sum()
 
     gap = float(a @ z + s @ w)
@@ -168,8 +191,7 @@ def frisch_newton(
         ds = -da
         dz = -z * (da / a + 1.0)
         dw = -w * (ds / s + 1.0)
-        ap = min(step * min(_max_step(a, da), _max_step(s, ds)), 1.0)
-        ad = min(step * min(_max_step(z, dz), _max_step(w, dw)), 1.0)
+        ap, ad = _step_lengths(a, s, z, w, da, ds, dz, dw, step)
         if min(ap, ad) < 1.0:
             mu = a @ z + s @ w
             g = (a + ap * da) @ (z + ad * dz) + (s + ap * ds) @ (w + ad * dw)
@@ -182,8 +204,7 @@ def frisch_newton(
             ds = -da
             dz = -z + (mu - z * da - dadz) / a
             dw = -w + (mu - w * ds - dsdw) / s
-            ap = min(step * min(_max_step(a, da), _max_step(s, ds)), 1.0)
-            ad = min(step * min(_max_step(z, dz), _max_step(w, dw)), 1.0)
+            ap, ad = _step_lengths(a, s, z, w, da, ds, dz, dw, step)
         a += ap * da
         s += ap * ds
         lam += ad * dlam
