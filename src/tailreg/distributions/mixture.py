@@ -256,7 +256,7 @@ class ContaminatedNormal(Mixture):
 
     @property
     def key(self) -> str:
-        return ErrorLaw.key.fget(self)
+        return ErrorLaw.key.fget(self)  # type: ignore[attr-defined]
 
     @property
     def label(self) -> str:

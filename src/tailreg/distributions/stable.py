@@ -109,8 +109,8 @@ class Stable(_ScipyLaw):
         """
         a = self.alpha
         x = np.asarray(x, dtype=float)
-        theta = math.atan(self.beta * math.tan(math.pi * a / 2))
-        theta = np.where(x < 0, -theta, theta)[..., None]
+        theta0 = math.atan(self.beta * math.tan(math.pi * a / 2))
+        theta = np.where(x < 0, -theta0, theta0)[..., None]
         sigma = np.cos(theta) ** (-1.0 / a)
         gamma = -2.0 * theta / math.pi
         y = np.abs(x)[..., None] / sigma

@@ -138,6 +138,7 @@ def discretise(
         )
     if isinstance(u_strata, bool) or not isinstance(u_strata, int | np.integer) or u_strata < 1:
         raise ValueError(f"u_strata must be a positive integer, got {u_strata!r}")
+    affine: tuple[float, np.ndarray] | None
     if process is None:
         sig, affine = np.ones(x.shape[0]), (1.0, np.zeros(x.shape[1]))
     elif callable(getattr(process, "scale", None)):
@@ -280,11 +281,11 @@ def t_line(
     def nll(th: np.ndarray) -> float:
         r = _residuals(pop, th[:k])
         s = math.exp(th[k])
-        nu = float(df) if fixed else math.exp(th[k + 1])
+        nu = float(df) if df is not None else math.exp(th[k + 1])
         return -float(pop.w @ (StudentT(nu).logpdf(r / s) - th[k]))
 
     th0 = [*start, math.log(s0)] + ([] if fixed else [math.log(5.0)])
-    bounds = [(None, None)] * (k + 1)
+    bounds: list[tuple[float | None, float | None]] = [(None, None)] * (k + 1)
     if not fixed:
         bounds.append((math.log(df_bounds[0]), math.log(df_bounds[1])))
     res = optimize.minimize(

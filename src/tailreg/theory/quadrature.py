@@ -92,22 +92,25 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 Integrand = Callable[[np.ndarray], Any]
 
 
-def _panels(pts: Sequence[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _panels(
+    pts: Sequence[float] | np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Panels ``(ta, tb)`` in integration variables, with ``kind`` (-1/+1: mapped tail to the
     left/right of ``anchor``, 0: finite panel)."""
-    ta, tb, kind, anchor = [], [], [], []
+    rows: list[tuple[float, float, float, float]] = []
     for a, b in itertools.pairwise(pts):
         if not b > a:
             continue
         if math.isinf(a) and math.isinf(b):
             raise ValueError("need a finite split point")
         if math.isinf(a):
-            ta.append(0.0), tb.append(1.0), kind.append(-1.0), anchor.append(b)
+            rows.append((0.0, 1.0, -1.0, b))
         elif math.isinf(b):
-            ta.append(0.0), tb.append(1.0), kind.append(1.0), anchor.append(a)
+            rows.append((0.0, 1.0, 1.0, a))
         else:
-            ta.append(a), tb.append(b), kind.append(0.0), anchor.append(0.0)
-    return np.array(ta), np.array(tb), np.array(kind), np.array(anchor)
+            rows.append((a, b, 0.0, 0.0))
+    ta, tb, kind, anchor = (np.array([r[i] for r in rows]) for i in range(4))
+    return ta, tb, kind, anchor
 
 
 def integrate(

@@ -190,7 +190,7 @@ def s_functional(law: Any, c: float | Loss, b: float) -> tuple[float, float]:
     spread = float(law.ppf(0.75) - law.ppf(0.25))
     s0 = spread / 1.349
     grid = np.linspace(float(law.ppf(0.1)), float(law.ppf(0.9)), 17)
-    scales = []
+    scales: list[float] = []
     for t in grid:
         # each grid point starts from its neighbour's scale (a few Newton steps)
         scales.append(_m_scale(L, loss, float(t), b, scales[-1] if scales else s0, 1e-8))
