@@ -82,100 +82,40 @@ def build_study(cfg: dict) -> Study:
 # --------------------------------------------------------------------------------------
 # population fit: exact pseudo-true lines on a discretised population
 # --------------------------------------------------------------------------------------
-def _population(design: Design, spec: ErrorSpec, x_nodes: int, u_strata: int):
-    """Nodes (x, y) and weights of the population of (x, b0 + beta x + sigma(x) u)."""
-    if design.x != "uniform" or design.p != 1:
-        raise ValueError("the population fit handles one U(low, high) regressor")
-    o = design.x_options
-    g, gw = np.polynomial.legendre.leggauss(x_nodes)
-    x = o["low"] + (o["high"] - o["low"]) * (g + 1) / 2
-    wx = gw / 2
-    law = make_error_law(spec)
-    u = np.asarray(law.ppf((np.arange(u_strata) + 0.5) / u_strata), float)
-    het = dict(spec.heteroscedastic or ())
-    sig = het.get("a", 1.0) + het.get("b", 1.0) * np.abs(x) if het else np.ones_like(x)
-    xx = np.repeat(x, u.size)
-    yy = design.intercept + design.beta[0] * xx + np.repeat(sig, u.size) * np.tile(u, x.size)
-    w = np.repeat(wx, u.size) / u.size
-    return xx, yy, w
-
-
-def _wls(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
-    A = np.column_stack([np.ones_like(x), x])
-    sw = np.sqrt(w)
-    return np.linalg.lstsq(A * sw[:, None], y * sw, rcond=None)[0]
-
-
-def _wmedian(v: np.ndarray, w: np.ndarray) -> float:
-    o = np.argsort(v)
-    cw = np.cumsum(w[o])
-    return float(v[o][np.searchsorted(cw, 0.5 * cw[-1])])
-
-
-def _irls(x, y, w, loss, start, tol=1e-12, max_iter=2000) -> np.ndarray:
-    """M-regression on weighted points with the MAD scale median|r|/0.6745 re-estimated
-    every step (MASS ``rlm``'s rule, as ``tailreg.estimators.Huber``/``Bisquare``)."""
-    c = np.asarray(start, float)
-    for _ in range(max_iter):
-        r = y - c[0] - c[1] * x
-        s = _wmedian(np.abs(r), w) / MAD
-        new = _wls(x, y, w * loss.weight(r / s))
-        if np.max(np.abs(new - c)) < tol:
-            return new
-        c = new
-    warnings.warn("population IRLS did not converge", RuntimeWarning, stacklevel=2)
-    return c
-
-
-def _t_mle(x, y, w, start: np.ndarray, s0: float) -> np.ndarray:
-    """Maximise the weighted Student-t log-likelihood over (b0, b1, log sigma, log df)."""
-
-    def nll(th):
-        r = y - th[0] - th[1] * x
-        s, df = math.exp(th[2]), math.exp(th[3])
-        return -float(w @ (losses.StudentT(df).logpdf(r / s) - th[2]))
-
-    th0 = np.array([start[0], start[1], math.log(s0), math.log(5.0)])
-    res = optimize.minimize(
-        nll,
-        th0,
-        method="L-BFGS-B",
-        bounds=[(None, None), (None, None), (None, None), (math.log(0.1), math.log(1000.0))],
-        options={"ftol": 1e-14, "gtol": 1e-10, "maxiter": 2000},
-    )
-    return res.x[:2]
+# the fits themselves live in tailreg.theory.population (imported here, beside their use)
+from tailreg import theory  # noqa: E402
+from tailreg.simulation.generate import make_process  # noqa: E402
 
 
 def population_fit(
     design: Design, spec: ErrorSpec, est: EstimatorSpec, x_nodes: int, u_strata: int
 ) -> np.ndarray:
     """Pseudo-true (intercept, slope) of an estimator: its estimating equations solved on a
-    discretised population; NaN (2,) where no population version is implemented (MM).
+    discretised population (``tailreg.theory.population``); NaN (2,) where no population
+    version is implemented (MM's S-scale, Huber's proposal 2) or for AR(1) errors.
 
-    OLS: weighted least squares (a check of the discretisation: it must return the nominal
-    line). LAD: the conditional-median line, exact in closed form for sigma(x) = a + b x >= 0.
-    Huber / bisquare: IRLS with the MAD scale, started as the estimators start (bisquare from
-    least squares). Student-t: the weighted likelihood maximised over (beta, sigma, df).
+    The fit follows the estimator's stated capabilities (``tailreg.theory.population_line``):
+    least squares for a mean loss (a check of the discretisation: it must return the nominal
+    line), the conditional-quantile line for LAD (closed form for sigma(x) = a + b x >= 0),
+    IRLS with the MAD scale for Huber / bisquare (started from least squares, as the
+    estimators start), the weighted t likelihood for the Student-t MLE.
     """
-    x, y, w = _population(design, spec, x_nodes, u_strata)
-    params = make_estimator(est).get_params()
-    if est.name == "ols":
-        return _wls(x, y, w)
-    if est.name == "lad":
-        q = float(make_error_law(spec).median())
-        het = dict(spec.heteroscedastic or ())
-        a, b = (het.get("a", 1.0), het.get("b", 1.0)) if het else (1.0, 0.0)
-        return np.array([design.intercept + a * q, design.beta[0] + b * q])
-    ls = _wls(x, y, w)
-    if est.name == "huber" and params.get("scale", "mad") == "mad":
-        return _irls(x, y, w, losses.Huber(params["k"]), ls)
-    if est.name == "bisquare" and params.get("scale", "mad") == "mad":
-        return _irls(x, y, w, losses.Bisquare(params["c"]), ls)
-    if est.name == "student_t" and params.get("df") is None:
-        hub = _irls(x, y, w, losses.Huber(1.345), ls)
-        r = y - hub[0] - hub[1] * x
-        return _t_mle(x, y, w, hub, _wmedian(np.abs(r), w) / MAD)
-    return np.full(2, np.nan)
+    if design.x != "uniform" or design.p != 1:
+        raise ValueError("the population fit handles one U(low, high) regressor")
+    if spec.ar1 is not None:
+        return np.full(2, np.nan)
+    o = design.x_options
+    x, wx = theory.uniform_nodes(o["low"], o["high"], x_nodes)
+    pop = theory.discretise(
+        make_error_law(spec),
+        x,
+        wx,
+        intercept=design.intercept,
+        beta=design.beta,
+        process=make_process(spec),
+        u_strata=u_strata,
+    )
+    return theory.population_line(pop, make_estimator(est))
 
 
 def targets_table(study: Study, cfg: dict) -> pd.DataFrame:

@@ -235,8 +235,13 @@ def test_tail_index():
     assert Mixture([Normal(), StudentT(4), Lomax(3)], [0.5, 0.3, 0.2]).tail_index == 3
     assert Mixture([Normal(), StudentT(1)], [1.0, 0.0]).tail_index == math.inf
     assert StudentT(2).standardized("median", "iqr").tail_index == 2
-    unknown = Mixture([FromScipy(stats.weibull_min(2)), Normal()], [0.5, 0.5]).tail_index
-    assert math.isnan(unknown) and math.isnan(FromScipy(stats.norm()).tail_index)
+    # scipy laws: the table of known families, else unknown (nan), or the caller's value
+    unknown = Mixture([FromScipy(stats.kstwobign()), Normal()], [0.5, 0.5]).tail_index
+    assert math.isnan(unknown) and math.isnan(FromScipy(stats.kstwobign()).tail_index)
+    assert FromScipy(stats.norm()).tail_index == math.inf
+    assert FromScipy(stats.weibull_min(2)).tail_index == math.inf
+    assert FromScipy(stats.t(3)).tail_index == 3 and FromScipy(stats.lomax(2.5)).tail_index == 2.5
+    assert FromScipy(stats.kstwobign(), tail_index=7.0).tail_index == 7.0
 
 
 def test_mixture_matches_contaminated_normal_closed_forms():

@@ -301,3 +301,45 @@ def test_symmetric_losses(u, i):
 def test_check_loss_mirror(u, tau):
     """rho_tau(-u) = rho_{1-tau}(u): the tau and 1 - tau quantiles are mirror images."""
     assert Check(tau).rho(-u) == pytest.approx(Check(1 - tau).rho(u), rel=1e-12, abs=1e-300)
+
+
+# -- what the theory reads from a loss: functional, tau, kinks, rho_max, chi, rejection point
+def test_theory_attributes_of_the_losses():
+    assert Squared().functional == "mean"
+    assert Absolute().functional == "quantile" and Absolute().tau == 0.5
+    assert Check(0.3).functional == "quantile" and Check(0.3).tau == 0.3
+    for loss in (Huber(), Bisquare(), StudentT(3.0)):
+        assert loss.functional == "m"
+    assert Huber(1.5).kinks == (-1.5, 1.5) and Huber(np.inf).kinks == ()
+    assert Bisquare(4.0).kinks == (-4.0, 4.0) and Squared().kinks == ()
+    assert StudentT(4.0).kinks == (-2.0, 2.0)
+    assert Bisquare(3.0).rejection_point == 3.0 and np.isinf(Huber().rejection_point)
+    assert np.isinf(Squared().rho_max) and Bisquare(3.0).rho_max == 1.5
+
+
+@pytest.mark.parametrize("c", [1.54764, 2.5, 4.685061])
+def test_bisquare_chi_is_the_normalised_rho(c):
+    loss = Bisquare(c)
+    u = np.linspace(-2 * c, 2 * c, 401)
+    chi = loss.chi(u)
+    np.testing.assert_allclose(chi, loss.rho(u) / loss.rho_max, rtol=1e-14, atol=1e-15)
+    assert chi.min() == 0.0 and chi.max() == 1.0 and (chi[np.abs(u) >= c] == 1.0).all()
+    # chi' = psi / sup rho (central differences)
+    h = 1e-6
+    num = (loss.chi(u + h) - loss.chi(u - h)) / (2 * h)
+    np.testing.assert_allclose(loss.chi_prime(u), num, atol=1e-7)
+
+
+def test_bisquare_chi_is_bit_identical_to_the_s_estimation_chi():
+    # the S-estimator's chi (robustbase's Mchi) and the loss's are one function, bit for bit,
+    # so the solvers can use the loss's
+    from tailreg.estimators._sestimation import chi as s_chi
+
+    u = np.random.default_rng(5).standard_normal(10_000) * 3
+    for c in (1.54764, 4.685061):
+        np.testing.assert_array_equal(Bisquare(c).chi(u), s_chi(u, c))
+
+
+def test_chi_of_an_unbounded_loss_is_refused():
+    with pytest.raises(ValueError, match="unbounded"):
+        Huber().chi(np.zeros(2))

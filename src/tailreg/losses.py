@@ -7,7 +7,15 @@ A loss acts on standardised residuals :math:`u = r/s`. Each loss provides
 * ``psi_prime(u)`` — :math:`\psi'(u)` (zero almost everywhere for the non-smooth ones),
 * ``weight(u)`` — :math:`\psi(u)/u`, the IRLS weight, with its limit at :math:`u = 0`,
 * ``pdf(u)`` / ``logpdf(u)`` — the error density :math:`f` for which minimising
-  :math:`\sum\rho` *is* maximum likelihood, i.e. :math:`f(u) \propto e^{-\rho(u)}`.
+  :math:`\sum\rho` *is* maximum likelihood, i.e. :math:`f(u) \propto e^{-\rho(u)}`;
+* ``rho_max`` and ``chi(u)`` — :math:`\sup\rho` and, for a bounded :math:`\rho`, the
+  normalised :math:`\chi = \rho/\sup\rho \in [0, 1]` of S-scales (Rousseeuw & Yohai 1984);
+
+and states what :mod:`tailreg.theory` needs to know about it, so that the theory dispatches
+on these attributes and never on the class: ``functional`` (``"mean"``, ``"quantile"`` or
+``"m"``: which population functional the location estimator of the loss converges to),
+``tau`` (the quantile level, for ``functional == "quantile"``) and ``kinks`` (the points
+where :math:`\psi` or :math:`\psi'` is not smooth, where the theory splits its integrals).
 
 This last point is the package's central idea. Minimising the squared loss
 :math:`\rho(u) = u^2/2` maximises :math:`\prod_i \phi(r_i/s)`: least squares is the Gaussian
@@ -19,7 +27,9 @@ Student-t loss the t MLE (Lange, Little & Taylor 1989). The Tukey bisquare loss 
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
+from typing import ClassVar, Literal
 
 import numpy as np
 from scipy import special, stats
@@ -50,6 +60,9 @@ class Loss(ABC):
     smooth: bool = True
     #: True when exp(-rho) is integrable, i.e. the loss is a negative log-likelihood
     has_density: bool = True
+    #: population functional of the location estimator: "mean" (E e), "quantile"
+    #: (F^{-1}(tau)) or "m" (the root of E psi((e - T)/s) = 0)
+    functional: ClassVar[Literal["mean", "quantile", "m"]] = "m"
 
     @abstractmethod
     def rho(self, u: np.ndarray) -> np.ndarray:
@@ -72,6 +85,40 @@ class Loss(ABC):
 
     def _weight_at_zero(self) -> float:
         return float(self.psi_prime(np.zeros(1))[0])
+
+    @property
+    def kinks(self) -> tuple[float, ...]:
+        r"""Points (in ``u`` units) where :math:`\psi` or :math:`\psi'` is not smooth or turns.
+
+        :mod:`tailreg.theory` splits its integrals there; empty for smooth losses.
+        """
+        return ()
+
+    @property
+    def rho_max(self) -> float:
+        r""":math:`\sup_u\rho(u)`; ``inf`` for an unbounded loss."""
+        return math.inf
+
+    @property
+    def rejection_point(self) -> float:
+        r"""The :math:`r` with :math:`\psi(u) = 0` (:math:`\rho` constant) for :math:`|u| > r`
+        (Hampel et al. 1986, sec. 2.6); ``inf`` when :math:`\psi` never vanishes."""
+        return math.inf
+
+    def chi(self, u: np.ndarray) -> np.ndarray:
+        r"""Normalised loss :math:`\chi(u) = \rho(u)/\sup\rho \in [0, 1]` (bounded losses).
+
+        The function of an M-scale :math:`\operatorname{ave}\chi(r/s) = b` (S-estimators).
+
+        Raises
+        ------
+        ValueError
+            If :math:`\rho` is unbounded.
+        """
+        top = self.rho_max
+        if not math.isfinite(top):
+            raise ValueError(f"the {self.name} loss is unbounded: chi = rho / sup rho is undefined")
+        return self.rho(u) / top
 
     def logpdf(self, u: np.ndarray) -> np.ndarray:
         """Log of the error density :math:`f(u) = e^{-\\rho(u)} / \\int e^{-\\rho}`."""
@@ -119,6 +166,7 @@ class Squared(Loss):
     """
 
     name = "squared"
+    functional = "mean"
 
     def rho(self, u):
         u = np.asarray(u, dtype=float)
@@ -151,6 +199,9 @@ class Absolute(Loss):
 
     name = "absolute"
     smooth = False
+    functional = "quantile"
+    #: the absolute loss is the check loss at the median
+    tau = 0.5
 
     def rho(self, u):
         return np.abs(np.asarray(u, dtype=float))
@@ -187,6 +238,7 @@ class Check(Loss):
 
     name = "check"
     smooth = False
+    functional = "quantile"
 
     def __init__(self, tau: float = 0.5) -> None:
         self.tau = check_in_range("tau", tau, 0.0, 1.0)
@@ -250,6 +302,11 @@ class Huber(Loss):
 
     def psi(self, u):
         return np.clip(np.asarray(u, dtype=float), -self.k, self.k)
+
+    @property
+    def kinks(self) -> tuple[float, ...]:
+        r""":math:`\pm k`, where :math:`\psi'` jumps (none for ``k = inf``)."""
+        return (-self.k, self.k) if math.isfinite(self.k) else ()
 
     def psi_prime(self, u):
         return (np.abs(np.asarray(u, dtype=float)) <= self.k).astype(float)
@@ -330,6 +387,31 @@ class Bisquare(Loss):
         """:math:`\\sup\\rho = c^2/6`."""
         return self.c**2 / 6.0
 
+    def chi(self, u: np.ndarray) -> np.ndarray:
+        r"""Normalised bisquare :math:`\chi_c = \rho_c/(c^2/6) = 1 - (1 - t)^3`, :math:`t =
+        \min((u/c)^2, 1)`, evaluated as :math:`t(3 + t(-3 + t))`.
+
+        robustbase's ``Mchi(u, c, "bisquare")`` (``tukeyChi``), the scale function of its
+        S-estimator; this is the one implementation the S-estimation, the MM covariance and
+        the theory's S-functional share.
+        """
+        t = np.minimum((np.asarray(u, dtype=float) / self.c) ** 2, 1.0)
+        return t * (3.0 + t * (-3.0 + t))
+
+    def chi_prime(self, u: np.ndarray) -> np.ndarray:
+        """:math:`\\chi'(u) = \\psi(u)/\\sup\\rho = 6\\psi(u)/c^2`."""
+        return self.psi(u) / self.rho_max
+
+    @property
+    def kinks(self) -> tuple[float, ...]:
+        """:math:`\\pm c`, beyond which :math:`\\psi` vanishes."""
+        return (-self.c, self.c)
+
+    @property
+    def rejection_point(self) -> float:
+        """:math:`c`: :math:`\\psi` vanishes beyond it."""
+        return self.c
+
 
 class StudentT(Loss):
     r"""Student-t negative log-likelihood :math:`\rho(u) = \frac{\nu+1}{2}\log(1 + u^2/\nu)`.
@@ -368,6 +450,11 @@ class StudentT(Loss):
     def weight(self, u):
         u = np.asarray(u, dtype=float)
         return (self.df + 1.0) / (self.df + u * u)
+
+    @property
+    def kinks(self) -> tuple[float, ...]:
+        """:math:`\\pm\\sqrt\\nu`, where :math:`\\psi` turns (redescends beyond)."""
+        return (-math.sqrt(self.df), math.sqrt(self.df))
 
     def log_normalizer(self) -> float:
         nu = self.df

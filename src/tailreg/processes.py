@@ -18,8 +18,7 @@ import numpy as np
 from scipy import signal
 
 from ._validation import check_in_range
-from .distributions import ErrorLaw, make
-from .distributions._base import fmt_param
+from .distributions import ErrorLaw, fmt_param, make
 
 __all__ = ["AR1", "Heteroscedastic", "make_process"]
 
@@ -154,6 +153,23 @@ class Heteroscedastic:
         if not (np.all(np.isfinite(s)) and np.all(s > 0)):
             raise ValueError("the scale function must give finite positive sigma(x) for every row")
         return s
+
+    def affine_coefficients(self, X: Any) -> tuple[float, np.ndarray] | None:
+        """``(a, b)`` with :math:`\\sigma(x) = a + b^\\top x` on every row of ``X`` (n, p), or None.
+
+        Known exactly for ``scale_fn="linear"`` when column ``column`` of ``X`` is
+        non-negative (then :math:`|x_j| = x_j`); ``b`` is ``b`` at that column and 0 elsewhere.
+        The conditional quantiles of :math:`y = b_0 + x^\\top\\beta + \\sigma(x)u` are then
+        straight lines (used by :mod:`tailreg.theory.population`).
+        """
+        X = np.atleast_2d(np.asarray(X, dtype=float))
+        if callable(self.scale_fn) or self.scale_fn != "linear" or self.column >= X.shape[-1]:
+            return None
+        if not np.all(X[..., self.column] >= 0.0):
+            return None
+        b = np.zeros(X.shape[-1])
+        b[self.column] = self.b
+        return self.a, b
 
     def sample(self, X: Any, rng: np.random.Generator, reps: int | None = None) -> np.ndarray:
         """Draw :math:`e_i = \\sigma(x_i) u_i`, one per row of ``X`` (see the module notes)."""

@@ -54,8 +54,6 @@ class ErrorLaw(ABC):
 
     #: study-file name of the law (``tailreg.distributions.make`` takes it)
     name: str = "law"
-    #: True when the law is symmetric about its median (lets MAD/IQR use closed forms)
-    symmetric: bool = False
     #: True when the law is Gaussian (AR(1) uses an exact stationary start then)
     gaussian: bool = False
 
@@ -84,6 +82,17 @@ class ErrorLaw(ABC):
     def support(self) -> tuple[float, float]:
         """Closure of the support, ``(lower, upper)``."""
         return (-math.inf, math.inf)
+
+    @property
+    def symmetric(self) -> bool:
+        """True when the law is symmetric about its median, :math:`F(m - x) = 1 - F(m + x)`.
+
+        The one statement of symmetry the package uses: closed-form MAD and IQR here, the
+        location functionals and variances of :mod:`tailreg.theory` (every location
+        functional of a symmetric law is its centre), the simulation's targets. Each law
+        states it exactly from its parameters; a law that cannot know says False.
+        """
+        return False
 
     @property
     def tail_index(self) -> float:
@@ -292,7 +301,6 @@ class Standardized(ErrorLaw):
         self.center = center
         self.scale_by = scale_by
         self.name = base.name
-        self.symmetric = base.symmetric
         self.gaussian = base.gaussian
 
     @property
@@ -333,6 +341,11 @@ class Standardized(ErrorLaw):
     @property
     def tail_index(self) -> float:
         return self.base.tail_index
+
+    @property
+    def symmetric(self) -> bool:
+        """An affine image of a symmetric law is symmetric (about the image of its centre)."""
+        return self.base.symmetric
 
     def _sample(self, size, rng):
         return (self.base.sample(size, rng) - self.loc) / self.scale

@@ -1,18 +1,15 @@
-"""The asymmetric Laplace law and the wrapper for any frozen scipy.stats law."""
+"""The asymmetric Laplace law (the check loss's density)."""
 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from .._validation import check_in_range
-from ._base import ErrorLaw, fmt_param
-from .laws import _ScipyLaw
+from ._base import ErrorLaw
 
-__all__ = ["AsymmetricLaplace", "FromScipy"]
+__all__ = ["AsymmetricLaplace"]
 
 
 class AsymmetricLaplace(ErrorLaw):
@@ -32,7 +29,11 @@ class AsymmetricLaplace(ErrorLaw):
 
     def __init__(self, tau: float = 0.5) -> None:
         self.tau = check_in_range("tau", tau, 0.0, 1.0)
-        self.symmetric = self.tau == 0.5
+
+    @property
+    def symmetric(self) -> bool:
+        """Only ``tau = 1/2`` (the Laplace law) is symmetric."""
+        return self.tau == 0.5
 
     @property
     def params(self) -> dict[str, float]:
@@ -104,80 +105,3 @@ class AsymmetricLaplace(ErrorLaw):
 
     def kurtosis(self) -> float:
         return self._central(4) / self.var() ** 2 - 3.0
-
-
-class FromScipy(_ScipyLaw):
-    """Wrap any frozen continuous ``scipy.stats`` distribution as an error law.
-
-    Moments come from ``frozen.stats("mvsk")`` (scipy's kurtosis is already the excess one)
-    and the median from ``frozen.median()``. scipy cannot tell the tail index, so pass it
-    (default ``nan``, unknown).
-
-    Parameters
-    ----------
-    frozen : scipy.stats frozen continuous distribution, e.g. ``stats.weibull_min(1.5)``
-    tail_index : float, default nan
-    """
-
-    name = "scipy"
-
-    def __init__(self, frozen, tail_index: float = math.nan) -> None:
-        dist = getattr(frozen, "dist", None)
-        if not isinstance(dist, stats.rv_continuous):
-            raise ValueError(
-                "frozen must be a frozen continuous scipy.stats distribution "
-                f"(e.g. scipy.stats.weibull_min(1.5)), got {frozen!r}"
-            )
-        self._fr = frozen
-        self._tail = float(tail_index)
-
-    def _make_frozen(self):
-        return self._fr
-
-    @property
-    def params(self) -> dict[str, Any]:
-        out: dict[str, Any] = {f"arg{i}": a for i, a in enumerate(self._fr.args)}
-        out.update(self._fr.kwds)
-        return out
-
-    @property
-    def key(self) -> str:
-        bits = [fmt_param(a) for a in self._fr.args]
-        bits += [f"{k}={fmt_param(v)}" for k, v in sorted(self._fr.kwds.items())]
-        return f"scipy.{self._fr.dist.name}({','.join(bits)})"
-
-    @property
-    def label(self) -> str:
-        bits = [fmt_param(a) for a in self._fr.args]
-        bits += [f"{k}={fmt_param(v)}" for k, v in sorted(self._fr.kwds.items())]
-        return f"{self._fr.dist.name}({', '.join(bits)})"
-
-    def __repr__(self) -> str:
-        return f"FromScipy({self.label})"
-
-    @property
-    def support(self) -> tuple[float, float]:
-        lo, hi = self._fr.support()
-        return (float(lo), float(hi))
-
-    @property
-    def tail_index(self) -> float:
-        return self._tail
-
-    def _stats(self) -> tuple[float, float, float, float]:
-        return tuple(float(v) for v in self._fr.stats("mvsk"))
-
-    def mean(self) -> float:
-        return self._stats()[0]
-
-    def median(self) -> float:
-        return float(self._fr.median())
-
-    def var(self) -> float:
-        return self._stats()[1]
-
-    def skewness(self) -> float:
-        return self._stats()[2]
-
-    def kurtosis(self) -> float:
-        return self._stats()[3]

@@ -112,6 +112,18 @@ class Mixture(ErrorLaw):
         return (min(s[0] for s in sup), max(s[1] for s in sup))
 
     @property
+    def symmetric(self) -> bool:
+        """True when every positive-weight component is symmetric and all share one median.
+
+        (A mixture of laws symmetric about one centre is symmetric about it; components
+        symmetric about different centres, or not known to be symmetric, give False.)
+        """
+        active = [c for _, c in self._active()]
+        if not all(c.symmetric for c in active):
+            return False
+        return len({float(c.median()) for c in active}) == 1
+
+    @property
     def tail_index(self) -> float:
         tails = [c.tail_index for _, c in self._active()]
         return math.nan if any(math.isnan(t) for t in tails) else min(tails)
@@ -231,7 +243,6 @@ class ContaminatedNormal(Mixture):
     """
 
     name = "contaminated"
-    symmetric = True
 
     def __init__(self, eps: float, c: float) -> None:
         self.eps = check_in_range("eps", eps, 0.0, 1.0, low_closed=True)
@@ -245,7 +256,7 @@ class ContaminatedNormal(Mixture):
 
     @property
     def key(self) -> str:
-        return ErrorLaw.key.fget(self)
+        return ErrorLaw.key.fget(self)  # type: ignore[attr-defined]
 
     @property
     def label(self) -> str:

@@ -9,7 +9,7 @@ from scipy import special, stats
 
 from .._validation import check_in_range
 from ._base import fmt_param
-from .laws import _ScipyLaw
+from ._scipy import _ScipyLaw
 
 __all__ = ["Stable"]
 
@@ -47,8 +47,12 @@ class Stable(_ScipyLaw):
     def __init__(self, alpha: float, beta: float = 0.0) -> None:
         self.alpha = check_in_range("alpha", alpha, 0.0, 2.0, high_closed=True)
         self.beta = check_in_range("beta", beta, -1.0, 1.0, low_closed=True, high_closed=True)
-        self.symmetric = self.beta == 0.0 or self.alpha == 2.0
         self.gaussian = self.alpha == 2.0
+
+    @property
+    def symmetric(self) -> bool:
+        """``beta = 0``, or ``alpha = 2`` (then the law is N(0, 2) whatever beta)."""
+        return self.beta == 0.0 or self.alpha == 2.0
 
     @property
     def params(self) -> dict[str, float]:
@@ -105,8 +109,8 @@ class Stable(_ScipyLaw):
         """
         a = self.alpha
         x = np.asarray(x, dtype=float)
-        theta = math.atan(self.beta * math.tan(math.pi * a / 2))
-        theta = np.where(x < 0, -theta, theta)[..., None]
+        theta0 = math.atan(self.beta * math.tan(math.pi * a / 2))
+        theta = np.where(x < 0, -theta0, theta0)[..., None]
         sigma = np.cos(theta) ** (-1.0 / a)
         gamma = -2.0 * theta / math.pi
         y = np.abs(x)[..., None] / sigma
