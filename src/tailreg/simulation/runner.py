@@ -51,6 +51,8 @@ class CellPlan:
     reuse : tuple of int
     prior_errors : int
         Failed (replication, estimator) pairs in the reused blocks.
+    stored : bool
+        The store holds the cell for exactly this replication count: nothing to do.
     """
 
     index: int
@@ -59,6 +61,7 @@ class CellPlan:
     source: Path | None = None
     reuse: tuple[int, ...] = ()
     prior_errors: int = 0
+    stored: bool = False
 
     @property
     def status(self) -> str:
@@ -81,7 +84,7 @@ def plan_cells(study: Study, out: Path | None, force: bool = False) -> list[Cell
     for i, cell in enumerate(study.cells()):
         stored = {} if out is None or force else store.stored_cells(out, study, cell)
         if study.replications in stored:
-            plans.append(CellPlan(i, cell, (), stored[study.replications], everything))
+            plans.append(CellPlan(i, cell, (), stored[study.replications], everything, stored=True))
             continue
         options = [(len(store.reusable_blocks(study, r)), r) for r in stored]
         best = max(options, default=(0, 0))
@@ -149,10 +152,18 @@ class _Collector:
 
     def __init__(self, study: Study, plans: list[CellPlan], run: StudyRun) -> None:
         self.study, self.run = study, run
-        self.plans = {p.index: p for p in plans if p.todo}
+        # cells to write: blocks to compute, or every block from another replication count
+        self.plans = {p.index: p for p in plans if not p.stored}
         self.blocks: dict[int, dict[int, dict]] = {i: {} for i in self.plans}
         self.errors = {i: p.prior_errors for i, p in self.plans.items()}
         self.notes: dict[int, pd.DataFrame] = {}  # cell -> cell_notes of its frame
+
+    def assemble_reused(self) -> None:
+        """Write the cells whose seed blocks all come from a file of another count."""
+        for plan in [p for p in self.plans.values() if not p.todo]:
+            if plan.prior_errors > self.study.max_errors:
+                raise SimulationError(self._failure(plan))
+            self._finish(plan)
 
     def add(self, index: int, parts: list[tuple[int, int, dict]]) -> int:
         """File a task's blocks; return the replications they hold."""
@@ -188,7 +199,7 @@ class _Collector:
         else:
             self.run._frames[plan.index] = frame
         self.notes[plan.index] = cell_notes(frame)
-        self.run.cells_run += 1
+        self.run.cells_run += bool(plan.todo)
         self.run.status[plan.cell] = plan.status
 
     def _failure(self, plan: CellPlan) -> str:
@@ -233,7 +244,7 @@ def _notes_of(out: Path | None, study: Study, plans: list[CellPlan], col: _Colle
     for p in plans:
         if p.index in col.notes:
             notes.append(col.notes[p.index])
-        elif not p.todo and out is not None:
+        elif p.stored and out is not None:
             path = store.cell_path(out, study, p.cell)
             notes.append(cell_notes(pd.read_parquet(path, columns=list(NOTE_COLUMNS))))
     if not notes:
@@ -322,6 +333,7 @@ def run_study(
     collector = _Collector(study, plans, run)
     failure: str | None = None
     try:
+        collector.assemble_reused()
         _execute(study, plans, be, block_size // S, collector, progress)
     except SimulationError as exc:
         failure = str(exc)
