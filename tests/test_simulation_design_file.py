@@ -12,8 +12,6 @@ from tailreg.simulation import Study, replay, run_study, summarize
 from tailreg.simulation.generate import draw_block
 from tailreg.simulation.targets import cell_targets
 
-SIGMA = 0.7
-
 
 def _write(path, rows=120, seed=0):
     rng = np.random.default_rng(seed)
@@ -89,6 +87,7 @@ def test_resampled_rows_come_from_the_file_with_their_own_stream(folder):
     assert not np.array_equal(block.X[0], block.X[1])
     X, y = replay(study, block.seed_keys[3])
     np.testing.assert_array_equal(X, block.X[3])
+    np.testing.assert_array_equal(y, block.Y[3])
     table = run_study(study, progress=False).replications
     summ = summarize(table, bootstrap=0).set_index("parameter")
     # the theory uses the moments of all rows (the law the rows are drawn from)

@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.linear_model import HuberRegressor
 
 from tailreg.simulation import SimulationError, Study, run_study, summarize
 from tailreg.simulation.registry import ESTIMATORS

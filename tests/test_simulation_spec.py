@@ -84,6 +84,17 @@ def test_shipped_example_parses():
     assert [e.display for e in s.estimators] == ["ols", "huber", "lad"]
 
 
+def test_shipped_open_example_parses():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "plugins-demo.toml"
+    s = Study.from_toml(path)
+    assert s.designs[0].x.columns == ("schooling", "experience") and s.designs[0].fixed_x
+    assert s.designs[0].x.rows == 300
+    assert [e.law for e in s.errors] == ["scipy.stats:gennorm", "t"]
+    assert s.estimators[2].plugin and s.estimators[2].display == "sklearn-huber"
+
+
 def test_round_trip_and_keys():
     s = Study.from_dict(BASE)
     assert Study.from_dict(s.to_dict()) == s
