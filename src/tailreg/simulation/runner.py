@@ -341,20 +341,27 @@ def run_study(
     finally:
         run.wall_time = time.perf_counter() - t0
         if outp is not None:
-            store.write_meta(
-                outp,
-                study,
-                run.status,
-                finished=datetime.now(UTC).isoformat(timespec="seconds"),
-                wall_time=round(run.wall_time, 3),
-                cells_run=run.cells_run,
-                cells_skipped=run.cells_skipped,
-                blocks_reused=run.blocks_reused,
-                error=failure,
-                **_notes_of(outp, study, plans, collector),
-                **meta,
-            )
+            _final_meta(outp, run, plans, collector, failure, meta)
     return run
+
+
+def _final_meta(
+    out: Path, run: StudyRun, plans: list[CellPlan], col: _Collector, failure, meta: dict
+) -> None:
+    """``meta.json`` at the end of a run (also a failed one: ``error`` says why)."""
+    store.write_meta(
+        out,
+        run.study,
+        run.status,
+        finished=datetime.now(UTC).isoformat(timespec="seconds"),
+        wall_time=round(run.wall_time, 3),
+        cells_run=run.cells_run,
+        cells_skipped=run.cells_skipped,
+        blocks_reused=run.blocks_reused,
+        error=failure,
+        **_notes_of(out, run.study, plans, col),
+        **meta,
+    )
 
 
 def _execute(
