@@ -72,7 +72,7 @@ def make_process(spec: ErrorSpec) -> Any | None:
         kw = dict(spec.heteroscedastic)
         fn = kw.pop("scale_fn", "linear")
         return Heteroscedastic(law, fn, **kw)
-    return AR1(law, spec.ar1)
+    return AR1(law, float(spec.ar1))  # type: ignore[arg-type]  # not iid, not het: ar1
 
 
 @dataclass(frozen=True)

@@ -388,7 +388,7 @@ def _group(key: tuple, idx: np.ndarray, c: _Columns, kinds, ref, reference, boot
         ref.get((design, law, n, param)), mine, name == reference, avar
     )
     dfree = int(n) - int(c.k_by.get((design, law, n, name), 0))
-    s = float(row["sd"])
+    s = x.std(ddof=1)  # as in _location
     for kind in kinds:
         row.update(_interval(kind, x, c.se[kind][ok], s, th, thp, dfree))
     row.update(_shape(x, key, bootstrap))

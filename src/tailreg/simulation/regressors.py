@@ -58,8 +58,9 @@ class RegressorLaw:
         """Regressors (n, p), or (reps, n, p) when ``reps`` is given."""
         raise NotImplementedError
 
-    def moments(self, n: int, p: int) -> tuple[np.ndarray, np.ndarray]:
-        """Mean (p,) and covariance (p, p) of a row (for the theory targets)."""
+    def moments(self, n: int | None, p: int) -> tuple[np.ndarray, np.ndarray]:
+        """Mean (p,) and covariance (p, p) of a row (for the theory targets; a design file
+        in use at sample size ``n``, None: all its rows)."""
         raise NotImplementedError
 
     def nonnegative(self, j: int, n: int) -> bool:

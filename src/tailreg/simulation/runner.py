@@ -180,11 +180,15 @@ class _Collector:
             self._finish(plan)
         return got
 
+    def _reused(self, plan: CellPlan) -> dict[int, pd.DataFrame]:
+        if not plan.reuse or plan.source is None:
+            return {}
+        return store.read_blocks(plan.source, plan.reuse, self.study.seed_block)
+
     def _frame(self, plan: CellPlan) -> pd.DataFrame:
         done = self.blocks.pop(plan.index)
         frames = {b: columns_to_frame([cols]) for b, cols in done.items()}
-        if plan.reuse:
-            frames.update(store.read_blocks(plan.source, plan.reuse, self.study.seed_block))
+        frames.update(self._reused(plan))
         return pd.concat([frames[b] for b in sorted(frames)], ignore_index=True)
 
     def _finish(self, plan: CellPlan) -> None:
@@ -204,10 +208,7 @@ class _Collector:
 
     def _failure(self, plan: CellPlan) -> str:
         frames = [columns_to_frame([c]) for _, c in sorted(self.blocks[plan.index].items())]
-        if plan.reuse:
-            frames += list(
-                store.read_blocks(plan.source, plan.reuse, self.study.seed_block).values()
-            )
+        frames += list(self._reused(plan).values())
         frame = pd.concat(frames, ignore_index=True)
         bad = frame.loc[frame["error"] != ""].iloc[0]
         return (

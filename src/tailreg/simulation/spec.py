@@ -268,7 +268,9 @@ class ErrorSpec:
         phi = _ar1(d.get("ar1"), f"{where}.ar1")
         if het is not None and phi is not None:
             raise ValueError(f"{where}: heteroscedastic AR(1) errors are not supported; give one")
-        spec = cls(law, params, center, scale, het, phi, _label(f"{where}.label", d.get("label")))
+        spec = cls(
+            str(law), params, center, scale, het, phi, _label(f"{where}.label", d.get("label"))
+        )
         try:
             build_law(spec.law, spec.params, spec.center, spec.scale)
         except (TypeError, ValueError) as exc:

@@ -245,7 +245,9 @@ def write_meta(
         }
         for c in study.cells()
     ]
-    cells = {g["file"]: status.get(c, "pending") for g, c in zip(grid, study.cells(), strict=True)}
+    cells = {
+        str(g["file"]): status.get(c, "pending") for g, c in zip(grid, study.cells(), strict=True)
+    }
     return write_run_meta(
         out, name=study.name, seed=study.seed, spec=study.to_dict(), cells=cells, grid=grid, **info
     )
