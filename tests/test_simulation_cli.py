@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -96,7 +98,7 @@ def test_parser_and_demo(monkeypatch):
 
     called = []
     fake = types.SimpleNamespace(main=lambda argv=None: called.append(argv) or 0)
-    monkeypatch.setitem(__import__("sys").modules, "tailreg.demo", fake)
+    monkeypatch.setattr(cli, "demo", fake)
     assert cli.main(["demo"]) == 0 and called == [[]]
 
 
@@ -107,3 +109,26 @@ def test_markdown_helper():
         "|---|---|---|",
         "| x\\|y |  | 0.1235 |",
     ]
+
+
+def test_open_example_runs_and_the_summary_shows_its_notes(tmp_path, capsys):
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    shutil.copy(examples / "design.csv", tmp_path / "design.csv")
+    text = (examples / "plugins-demo.toml").read_text()
+    text = text.replace("replications = 400", "replications = 20").replace(
+        "seed_block = 100", "seed_block = 10"
+    )
+    text += '\n[[estimators]]\nname = "sklearn.linear_model:HuberRegressor"\n'
+    text += 'max_iter = 2\nlabel = "short"\n'
+    (tmp_path / "s.toml").write_text(text)
+    out = tmp_path / "out"
+    assert cli.main(["run", str(tmp_path / "s.toml"), "--out", str(out), "--quiet"]) == 0
+    assert cli.main(["summarize", str(out), "--format", "markdown"]) == 0
+    md = capsys.readouterr().out
+    assert "| wages | gennorm(1.2) | 60 | sklearn-huber | x1 | 20 |" in md
+    assert "Warnings raised by the fits" in md and "ConvergenceWarning: " in md
+    assert "Targets without theory" in md and "| sklearn-huber | none |" in md
+    assert cli.main(["summarize", str(out)]) == 0
+    table = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert {"theory", "warnings", "first_warning"} <= set(table.columns)
+    assert (table.loc[table.estimator == "short", "warnings"] >= 20).all()

@@ -84,6 +84,17 @@ def test_shipped_example_parses():
     assert [e.display for e in s.estimators] == ["ols", "huber", "lad"]
 
 
+def test_shipped_open_example_parses():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "plugins-demo.toml"
+    s = Study.from_toml(path)
+    assert s.designs[0].x.columns == ("schooling", "experience") and s.designs[0].fixed_x
+    assert s.designs[0].x.rows == 300
+    assert [e.law for e in s.errors] == ["scipy.stats:gennorm", "t"]
+    assert s.estimators[2].plugin and s.estimators[2].display == "sklearn-huber"
+
+
 def test_round_trip_and_keys():
     s = Study.from_dict(BASE)
     assert Study.from_dict(s.to_dict()) == s
@@ -167,5 +178,7 @@ def test_fingerprint_tracks_content():
     s = Study.from_dict(BASE)
     c = s.cells()[0]
     assert s.fingerprint(c) == Study.from_dict(BASE).fingerprint(c)
-    assert s.replace(replications=21).fingerprint(c) != s.fingerprint(c)
+    # the replication count is not in it: a rerun with more replications reuses the blocks
+    assert s.replace(replications=21).fingerprint(c) == s.fingerprint(c)
     assert s.replace(seed=8).fingerprint(c) != s.fingerprint(c)
+    assert s.replace(seed_block=10).fingerprint(c) != s.fingerprint(c)

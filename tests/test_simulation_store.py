@@ -141,10 +141,18 @@ def test_meta_json(tmp_path):
     run_study(s, out=tmp_path, progress=False)
     meta = json.loads((tmp_path / "meta.json").read_text())
     assert meta["seed"] == 5 and meta["name"] == "store"
-    assert Study.from_dict(meta["study"]) == s
+    assert Study.from_dict(meta["spec"]) == s
     assert meta["backend"] == "serial" and meta["finished"] is not None
     assert {"numpy", "scipy", "pandas", "tailreg", "python"} <= set(meta["versions"])
     assert len(meta["cells"]) == 2 and meta["wall_time"] >= 0
+    assert list(meta["cells"]) == [cell_path(tmp_path, s, c).name for c in s.cells()]
+    assert set(meta["cells"].values()) == {"computed"}
+    assert meta["date"] and "git_sha" in meta and "git_dirty" in meta
+    assert meta["theory_failures"] == [] and meta["no_theory"] == []
+    again = run_study(s, out=tmp_path, progress=False)
+    assert again.cells_skipped == 2
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    assert set(meta["cells"].values()) == {"reused"}
 
 
 def test_atomic_write_leaves_no_temporary(tmp_path):

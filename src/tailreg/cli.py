@@ -16,20 +16,20 @@ sets ``func``; a new subcommand (e.g. ``reproduce``) is one more such function i
 from __future__ import annotations
 
 import argparse
-import importlib
 import math
 import sys
 from collections.abc import Callable, Sequence
 
 import pandas as pd
 
+from . import demo, reproduce
+from .simulation import SimulationError, Study, read_results, run_study, summarize
+
 __all__ = ["SUBCOMMANDS", "build_parser", "main", "to_markdown"]
 
 
 # --------------------------------------------------------------------------------------
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .simulation import SimulationError, Study, run_study
-
     backend = args.backend or ("dask" if args.scheduler else "serial")
     if args.scheduler and backend != "dask":
         print("tailreg run: --scheduler needs --backend dask", file=sys.stderr)
@@ -54,9 +54,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"tailreg run: {exc}", file=sys.stderr)
         return 1
     if not args.quiet:
+        extended = sum(1 for v in run.status.values() if v == "extended")
+        topped = f" ({extended} extended with new replications)" if extended else ""
         print(
-            f"{study.name}: {run.cells_run} cell(s) computed, {run.cells_skipped} already "
-            f"finished, {run.wall_time:.1f} s; results in {args.out}"
+            f"{study.name}: {run.cells_run} cell(s) computed{topped}, {run.cells_skipped} "
+            f"already finished, {run.wall_time:.1f} s; results in {args.out}"
         )
     return 0
 
@@ -127,9 +129,25 @@ def _markdown_view(summary: pd.DataFrame) -> pd.DataFrame:
     return view
 
 
-def _cmd_summarize(args: argparse.Namespace) -> int:
-    from .simulation import read_results, summarize
+def _notes_markdown(summary: pd.DataFrame) -> str:
+    """Warnings per (cell, estimator) and theory notes, below the table (as SimDesign)."""
+    keys = ["design", "law", "n", "estimator"]
+    if not {"warnings", "theory"} <= set(summary.columns):
+        return ""
+    cells = summary.drop_duplicates(keys)
+    text = ""
+    warned = cells.loc[cells["warnings"] > 0, [*keys, "warnings", "first_warning"]]
+    if len(warned):
+        text += "\nWarnings raised by the fits (count, first message):\n\n"
+        text += to_markdown(warned) + "\n"
+    noted = cells.loc[cells["theory"] != "", [*keys, "theory"]]
+    if len(noted):
+        text += "\nTargets without theory (NaN pseudo-true values or variances):\n\n"
+        text += to_markdown(noted) + "\n"
+    return text
 
+
+def _cmd_summarize(args: argparse.Namespace) -> int:
     try:
         table = read_results(args.dir, missing="skip")
     except (FileNotFoundError, ValueError) as exc:
@@ -143,6 +161,7 @@ def _cmd_summarize(args: argparse.Namespace) -> int:
             "Values with Monte Carlo standard errors in parentheses.\n\n"
             + to_markdown(_markdown_view(summary))
             + "\n"
+            + _notes_markdown(summary)
         )
     if args.output:
         with open(args.output, "w") as fh:
@@ -165,7 +184,6 @@ def _add_summarize(sub: argparse._SubParsersAction) -> None:
 
 # --------------------------------------------------------------------------------------
 def _cmd_demo(args: argparse.Namespace) -> int:
-    demo = importlib.import_module("tailreg.demo")
     return int(demo.main([]) or 0)
 
 
@@ -175,12 +193,12 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
-    return importlib.import_module("tailreg.reproduce").run(args)
+    return reproduce.run(args)
 
 
 def _add_reproduce(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("reproduce", help="run every study and rebuild REPORT.md")
-    importlib.import_module("tailreg.reproduce").add_arguments(p)
+    reproduce.add_arguments(p)
     p.set_defaults(func=_cmd_reproduce)
 
 

@@ -9,12 +9,39 @@ Typical use::
 
 The command line does the same: ``tailreg run study.toml --out DIR`` and
 ``tailreg summarize DIR``.
+
+Studies are open: ``[[estimators]] name = "package.module:Class"`` fits any
+scikit-learn-style regressor (:mod:`~tailreg.simulation.plugins`), ``[[errors]] law =
+"scipy.stats:NAME"`` any continuous scipy law (:mod:`~tailreg.simulation.error_laws`), and
+``[design] x = { file = "design.csv", ... }`` the rows of a file
+(:mod:`~tailreg.simulation.regressors`); the same as a dict::
+
+    study = Study.from_dict(
+        {
+            "name": "open", "seed": 1, "replications": 500, "sample_sizes": [60, 240],
+            "design": {"x": {"file": "design.csv", "columns": ["schooling", "experience"]},
+                       "beta": [0.08, 0.02]},
+            "errors": [{"law": "scipy.stats:gennorm", "beta": 1.2, "scale": "iqr"}],
+            "estimators": [
+                {"name": "ols"},
+                {"name": "sklearn.linear_model:HuberRegressor", "alpha": 0.0},
+            ],
+        },
+        base_dir="examples",  # where design.csv is
+    )
+    run_study(study).summary()  # with ``theory`` and ``warnings`` per estimator and cell
+
+Modules, each importing only those above it: ``_checks``, ``seeds``, ``plugins``,
+``regressors``, ``error_laws``, ``registry`` (estimator names and :class:`EstimatorSpec`),
+``spec`` (pure data + validation), ``generate``, ``targets``, ``metrics``, ``engine``
+(fitting one seed block), ``store``, ``backends``, ``runner`` (:func:`run_study`).
 """
 
-from .engine import SimulationError, StudyRun, run_study
 from .generate import replay
 from .metrics import summarize
-from .spec import Cell, Design, ErrorSpec, EstimatorSpec, Study
+from .registry import EstimatorSpec
+from .runner import SimulationError, StudyRun, run_study
+from .spec import Cell, Design, ErrorSpec, Study
 from .store import read_results
 
 __all__ = [

@@ -136,7 +136,12 @@ class DaskBackend(Backend):
                 cluster.close()
 
 
-BACKENDS = {"serial": SerialBackend, "processes": ProcessBackend, "dask": DaskBackend}
+#: backend name -> constructor taking (workers, scheduler)
+BACKENDS: dict[str, Callable[[int | None, str | None], Backend]] = {
+    "serial": lambda workers, scheduler: SerialBackend(),
+    "processes": lambda workers, scheduler: ProcessBackend(workers),
+    "dask": DaskBackend,
+}
 
 
 def get_backend(
@@ -145,10 +150,6 @@ def get_backend(
     """A backend by name (``"serial"``, ``"processes"``, ``"dask"``) or the object itself."""
     if isinstance(name, Backend):
         return name
-    if name == "serial":
-        return SerialBackend()
-    if name == "processes":
-        return ProcessBackend(workers)
-    if name == "dask":
-        return DaskBackend(workers, scheduler)
-    raise ValueError(f"unknown backend {name!r}; choose from {list(BACKENDS)}")
+    if name not in BACKENDS:
+        raise ValueError(f"unknown backend {name!r}; choose from {list(BACKENDS)}")
+    return BACKENDS[name](workers, scheduler)

@@ -9,70 +9,55 @@ depend on how many replications it holds.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
+from ..distributions import ErrorLaw
+from ..processes import AR1, Heteroscedastic
 from . import seeds
+from .error_laws import build_law
 from .spec import Cell, Design, ErrorSpec, Study
 
-__all__ = ["Block", "draw_block", "draw_x", "make_error_law", "make_process", "x_moments"]
+__all__ = [
+    "Block",
+    "draw_block",
+    "draw_x",
+    "make_error_law",
+    "make_process",
+    "replay",
+    "x_moments",
+]
 
 
 def draw_x(design: Design, n: int, rng: np.random.Generator, reps: int | None = None) -> np.ndarray:
     """Draw regressors of shape ``(n, p)``, or ``(reps, n, p)`` when ``reps`` is given.
 
-    Laws: ``normal`` N(0, 1); ``uniform`` U(low, high); ``lognormal`` exp(N(0, s^2));
-    ``leverage`` N(0, 1) with the first ``round(share * n)`` rows multiplied by ``scale``.
+    The design's regressor law draws them (:mod:`tailreg.simulation.regressors`): ``normal``
+    N(0, 1); ``uniform`` U(low, high); ``lognormal`` exp(N(0, s^2)); ``leverage`` N(0, 1)
+    with the first ``round(share * n)`` rows multiplied by ``scale``; a design file's first
+    ``n`` rows or ``n`` rows drawn with replacement.
     """
-    size = (n, design.p) if reps is None else (reps, n, design.p)
-    o = design.x_options
-    if design.x == "normal":
-        return rng.standard_normal(size)
-    if design.x == "uniform":
-        return rng.uniform(o["low"], o["high"], size)
-    if design.x == "lognormal":
-        return np.exp(o["s"] * rng.standard_normal(size))
-    if design.x == "leverage":
-        z = rng.standard_normal(size)
-        m = round(o["share"] * n)
-        z[..., :m, :] *= o["scale"]
-        return z
-    raise ValueError(f"unknown regressor law {design.x!r}")
+    return design.regressors.draw(n, design.p, rng, reps)
 
 
-def x_moments(design: Design) -> tuple[np.ndarray, np.ndarray]:
-    """Population mean (p,) and covariance (p, p) of the regressors (for the theory).
+def x_moments(design: Design, n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Mean (p,) and covariance (p, p) of a row of regressors (for the theory).
 
-    For ``leverage`` the share is taken as exact, so the second moment is
-    :math:`(1 - \\text{share}) + \\text{share}\\cdot\\text{scale}^2`.
+    Population moments of a named law (for ``leverage`` the share is taken as exact, so the
+    second moment is :math:`(1 - \\text{share}) + \\text{share}\\cdot\\text{scale}^2`); for a
+    design file the sample moments (divisor N) of the rows in use: the first ``n`` with
+    ``sampling = "fixed"``, all of them with ``"resample"``.
     """
-    o, p = design.x_options, design.p
-    if design.x == "normal":
-        mu, var = 0.0, 1.0
-    elif design.x == "uniform":
-        mu, var = (o["low"] + o["high"]) / 2, (o["high"] - o["low"]) ** 2 / 12
-    elif design.x == "lognormal":
-        s2 = o["s"] ** 2
-        mu, var = float(np.exp(s2 / 2)), float((np.exp(s2) - 1) * np.exp(s2))
-    else:
-        mu, var = 0.0, (1 - o["share"]) + o["share"] * o["scale"] ** 2
-    return np.full(p, mu), var * np.eye(p)
+    return design.regressors.moments(n, design.p)
 
 
 @lru_cache(maxsize=256)
-def make_error_law(spec: ErrorSpec) -> Any:
-    """The i.i.d. (innovation) law of an error specification, from ``tailreg.distributions``."""
-    make = importlib.import_module("tailreg.distributions").make
-    kw: dict[str, Any] = dict(spec.params)
-    if spec.center is not None:
-        kw["center"] = spec.center
-    if spec.scale is not None:
-        kw["scale"] = spec.scale
-    return make(spec.law, **kw)
+def make_error_law(spec: ErrorSpec) -> ErrorLaw:
+    """The i.i.d. (innovation) law of an error specification (:func:`.error_laws.build_law`)."""
+    return build_law(spec.law, spec.params, spec.center, spec.scale)
 
 
 @lru_cache(maxsize=256)
@@ -80,16 +65,14 @@ def make_process(spec: ErrorSpec) -> Any | None:
     """The heteroscedastic or AR(1) error process (``tailreg.processes``), or None if i.i.d."""
     if spec.iid:
         return None
-    procs = importlib.import_module("tailreg.processes")
     law = make_error_law(spec)
     if spec.heteroscedastic is not None:
-        kw = dict(spec.heteroscedastic)
-        fn = kw.pop("scale_fn", "linear")
-        proc = procs.Heteroscedastic(law, fn, **kw)
         if spec.ar1 is not None:
             raise ValueError("heteroscedastic AR(1) errors are not supported; give one of the two")
-        return proc
-    return procs.AR1(law, spec.ar1)
+        kw = dict(spec.heteroscedastic)
+        fn = kw.pop("scale_fn", "linear")
+        return Heteroscedastic(law, fn, **kw)
+    return AR1(law, float(spec.ar1))  # type: ignore[arg-type]  # not iid, not het: ar1
 
 
 @dataclass(frozen=True)
@@ -130,8 +113,9 @@ def draw_block(study: Study, cell: Cell, block: int) -> Block:
     design, n = cell.design, cell.n
     if design.fixed_x:
         X = draw_x(design, n, np.random.default_rng(seeds.fixed_x_seed(study.seed, design.key, n)))
-    else:
-        rng_x = np.random.default_rng(seeds.block_seed(study.seed, cell.key, block, seeds.X))
+    else:  # the regressor law names its stream (seeds.X, or seeds.ROWS for a resampled file)
+        stream = design.regressors.stream
+        rng_x = np.random.default_rng(seeds.block_seed(study.seed, cell.key, block, stream))
         X = draw_x(design, n, rng_x, reps=S)
     rng_e = np.random.default_rng(seeds.block_seed(study.seed, cell.key, block, seeds.ERRORS))
     E = _errors(cell.errors, X, S, n, rng_e)

@@ -54,6 +54,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -61,7 +62,9 @@ from scipy import special, stats
 
 __all__ = [
     "GROUP",
+    "NOTE_COLUMNS",
     "ad_statistic",
+    "cell_notes",
     "ks_statistic",
     "median_abs_error",
     "summarize",
@@ -191,6 +194,207 @@ def _ratio_mcse(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     return ma / mb, math.sqrt(max(v, 0.0))
 
 
+#: raw-table columns :func:`cell_notes` reads
+NOTE_COLUMNS = ("design", "law", "n", "estimator", "replication", "theory", "n_warnings", "warning")
+_CELL = ["design", "law", "n", "estimator"]
+
+
+def cell_notes(results: pd.DataFrame) -> pd.DataFrame:
+    """Per (design, law, n, estimator): the theory note, the warning count, the first warning.
+
+    ``theory`` is ``""``, ``"none"`` or ``"failed: ..."`` (:mod:`tailreg.simulation.targets`);
+    ``warnings`` sums ``n_warnings`` over the replications (the engine records each fit
+    call's count once, on the first replication it fitted) and ``first_warning`` is the first
+    non-empty ``warning`` in replication order. Tables without these columns (built by hand)
+    give ``""``, 0 and ``""``.
+    """
+    df = results.reset_index(drop=True)
+    one = df.drop_duplicates([*_CELL, "replication"]) if "replication" in df else df
+    g = one.groupby(_CELL, sort=False)
+    out = g.size().rename("rows").reset_index()[_CELL]
+    out["theory"] = g["theory"].first().to_numpy() if "theory" in one else ""
+    out["warnings"] = g["n_warnings"].sum().to_numpy() if "n_warnings" in one else 0
+    if "warning" in one:
+        first = g["warning"].agg(lambda w: next((m for m in w if m), ""))
+        out["first_warning"] = first.to_numpy()
+    else:
+        out["first_warning"] = ""
+    return out
+
+
+@dataclass
+class _Columns:
+    """The replication table as arrays, grouped (what every group's metrics read)."""
+
+    est: np.ndarray
+    truth: np.ndarray
+    pseudo: np.ndarray
+    conv: np.ndarray
+    rep: np.ndarray
+    se: dict[str, np.ndarray]
+    avar: np.ndarray
+    crlb: np.ndarray
+    k_by: pd.Series
+    groups: dict[tuple, np.ndarray]
+
+
+def _columns(df: pd.DataFrame, kinds: list[str]) -> _Columns:
+    # coefficients per model, for the t reference distribution of the classical kind
+    coef = df["parameter"].astype(str).str.match(_COEF)
+    k_by = (
+        df.loc[coef].groupby(["design", "law", "n", "estimator"], sort=False)["parameter"].nunique()
+    )
+
+    def col(name: str) -> np.ndarray:
+        return df[name].to_numpy(float) if name in df else np.full(len(df), np.nan)
+
+    return _Columns(
+        est=df["estimate"].to_numpy(float),
+        truth=df["true_value"].to_numpy(float),
+        pseudo=col("pseudo_true"),
+        conv=df["converged"].to_numpy(bool),
+        rep=df["replication"].to_numpy(),
+        se={kind: df[f"se_{kind}"].to_numpy(float) for kind in kinds},
+        avar=col("avar"),
+        crlb=col("crlb"),
+        k_by=k_by,
+        groups=df.groupby(GROUP, sort=False).indices,
+    )
+
+
+def _reference(c: _Columns, reference: str | None) -> dict[tuple, tuple[pd.Series, float]]:
+    """Per (design, law, n, parameter): the reference's squared errors and its avar."""
+    ref: dict[tuple, tuple[pd.Series, float]] = {}
+    if reference is None:
+        return ref
+    for key, idx in c.groups.items():
+        if key[3] == reference:
+            ok = idx[np.isfinite(c.est[idx])]
+            err = pd.Series((c.est[ok] - c.truth[ok]) ** 2, index=c.rep[ok])
+            ref[(key[0], key[1], key[2], key[4])] = (err, float(c.avar[idx[0]]))
+    return ref
+
+
+def _location(x: np.ndarray, th: float, thp: float, n: int, avar: float, crlb: float) -> dict:
+    """mean, bias, sd, RMSE, MAE, median |error|, n*Var and its ratios to the theory."""
+    R = x.size
+    nan = math.nan
+    m, s = x.mean(), x.std(ddof=1)
+    sem = s / math.sqrt(R)
+    row: dict[str, float] = {"mean": m, "mean_mcse": sem, "bias": m - th, "bias_mcse": sem}
+    row["bias_pseudo"], row["bias_pseudo_mcse"] = m - thp, sem
+    row["sd"], row["sd_mcse"] = s, s / math.sqrt(2 * (R - 1))
+    row["rmse"], row["rmse_mcse"], row["mae"], row["mae_mcse"] = _mse_stats(x - th)
+    if np.isfinite(thp):
+        row["rmse_pseudo"], row["rmse_pseudo_mcse"] = _mse_stats(x - thp)[:2]
+    else:
+        row["rmse_pseudo"] = row["rmse_pseudo_mcse"] = nan
+    row["medae"], row["medae_mcse"] = median_abs_error(x - (thp if np.isfinite(thp) else th))
+    rel = math.sqrt(2.0 / (R - 1))
+    nvar = n * s * s
+    row["nvar"], row["nvar_mcse"] = nvar, nvar * rel
+    ratio = nvar / avar if avar and np.isfinite(avar) else nan
+    row["nvar_ratio"], row["nvar_ratio_mcse"] = ratio, ratio * rel
+    eff = crlb / nvar if nvar > 0 else nan
+    row["eff_crlb"], row["eff_crlb_mcse"] = eff, eff * rel
+    return row
+
+
+def _rel_eff(
+    ref: tuple[pd.Series, float] | None, mine: pd.Series, is_ref: bool, avar: float
+) -> tuple[float, float]:
+    """MSE(reference)/MSE(estimator) on the replications both have, or its limit."""
+    nan = math.nan
+    if ref is None:
+        return nan, nan
+    ref_err, ref_avar = ref
+    if is_ref:
+        return 1.0, 0.0
+    inf_ref, inf_mine = ref_avar == math.inf, avar == math.inf
+    if inf_ref or inf_mine:
+        # the MSE ratio diverges with R; report its limit, not a Monte Carlo draw of it
+        return (nan if inf_ref and inf_mine else (math.inf if inf_ref else 0.0)), nan
+    both = ref_err.index.intersection(mine.index)
+    return _ratio_mcse(ref_err.loc[both].to_numpy(), mine.loc[both].to_numpy())
+
+
+def _interval(
+    kind: str, x: np.ndarray, se_all: np.ndarray, s: float, th: float, thp: float, dfree: int
+) -> dict:
+    """Mean SE, SE/sd, coverage (also about the pseudo-true value), width, rejection."""
+    good = np.isfinite(se_all) & (se_all > 0)
+    if good.sum() < 2:
+        return {}
+    R = x.size
+    se, xe = se_all[good], x[good]
+    Rk = se.size
+    crit = _crit(kind, dfree)
+    mse_, sse = se.mean(), se.std(ddof=1)
+    row = {f"mean_se_{kind}": mse_, f"mean_se_{kind}_mcse": sse / math.sqrt(Rk)}
+    r_ = mse_ / s
+    row[f"se_sd_{kind}"] = r_
+    row[f"se_sd_{kind}_mcse"] = r_ * math.sqrt(sse**2 / (Rk * mse_**2) + 1.0 / (2 * (R - 1)))
+    cov = float((np.abs(xe - th) <= crit * se).mean())
+    rej = float((np.abs(xe - th) / se > crit).mean())
+    row[f"coverage_{kind}"] = cov
+    row[f"coverage_{kind}_mcse"] = math.sqrt(cov * (1 - cov) / Rk)
+    if np.isfinite(thp):
+        cp = float((np.abs(xe - thp) <= crit * se).mean())
+        row[f"coverage_pseudo_{kind}"] = cp
+        row[f"coverage_pseudo_{kind}_mcse"] = math.sqrt(cp * (1 - cp) / Rk)
+    row[f"width_{kind}"] = 2 * crit * mse_
+    row[f"width_{kind}_mcse"] = 2 * crit * sse / math.sqrt(Rk)
+    row[f"reject_{kind}"] = rej
+    row[f"reject_{kind}_mcse"] = math.sqrt(rej * (1 - rej) / Rk)
+    return row
+
+
+def _shape(x: np.ndarray, key: tuple, bootstrap: int) -> dict:
+    """KS, AD, skewness and kurtosis of the standardized estimates, bootstrap MCSEs."""
+    R = x.size
+    shape = _shape_stats(x)
+    if bootstrap and R > 2:
+        rng = np.random.default_rng(_seed_of(key))
+        boot = _shape_stats(x[rng.integers(0, R, size=(bootstrap, R))])
+        with np.errstate(invalid="ignore"):
+            shape_se = np.nanstd(boot, axis=0, ddof=1)
+    else:
+        shape_se = np.full(4, math.nan)
+    row = {}
+    for j, nm in enumerate(("ks", "ad", "skewness", "kurtosis")):
+        row[nm], row[f"{nm}_mcse"] = float(shape[j]), float(shape_se[j])
+    return row
+
+
+def _group(key: tuple, idx: np.ndarray, c: _Columns, kinds, ref, reference, bootstrap) -> dict:
+    """Every metric of one (design, law, n, estimator, parameter) group."""
+    design, law, n, name, param = key
+    ok = idx[np.isfinite(c.est[idx])]
+    x = c.est[ok]
+    R = x.size
+    row: dict[str, object] = dict(zip(GROUP, key, strict=True))
+    row["n_rep"] = R
+    conv = c.conv[idx].mean()
+    row["converged"], row["converged_mcse"] = conv, math.sqrt(conv * (1 - conv) / idx.size)
+    th, thp = c.truth[idx[0]], c.pseudo[idx[0]]
+    row["true_value"], row["pseudo_true"] = th, thp
+    avar, crlb = float(c.avar[idx[0]]), float(c.crlb[idx[0]])
+    row["avar"], row["crlb"] = avar, crlb
+    if R < 2:
+        return row
+    row.update(_location(x, th, thp, n, avar, crlb))
+    mine = pd.Series((x - th) ** 2, index=c.rep[ok])
+    row["rel_eff"], row["rel_eff_mcse"] = _rel_eff(
+        ref.get((design, law, n, param)), mine, name == reference, avar
+    )
+    dfree = int(n) - int(c.k_by.get((design, law, n, name), 0))
+    s = x.std(ddof=1)  # as in _location
+    for kind in kinds:
+        row.update(_interval(kind, x, c.se[kind][ok], s, th, thp, dfree))
+    row.update(_shape(x, key, bootstrap))
+    return row
+
+
 def summarize(
     results: pd.DataFrame,
     *,
@@ -219,140 +423,34 @@ def summarize(
         ``se_sd_<kind>``, ``coverage_<kind>``, ``coverage_pseudo_<kind>``, ``width_<kind>``,
         ``reject_<kind>``; ``ks``, ``ad``, ``skewness``, ``kurtosis``; ``rate`` and
         ``rate_medae``. Also the targets ``true_value``, ``pseudo_true``, ``avar`` and
-        ``crlb``. See the module docstring for the formulas.
+        ``crlb``, the ``theory`` note (``""``, ``"none"`` or ``"failed: ..."``: why a target
+        is NaN), and per (cell, estimator) the ``warnings`` its fits raised and the
+        ``first_warning`` (:func:`cell_notes`). See the module docstring for the formulas.
     """
     if hasattr(results, "replications"):
         results = results.replications
     df = results.reset_index(drop=True)
     kinds = [c[3:] for c in df.columns if c.startswith("se_")]
-    # coefficients per model, for the t reference distribution of the classical kind
-    coef = df["parameter"].astype(str).str.match(_COEF)
-    k_by = (
-        df.loc[coef].groupby(["design", "law", "n", "estimator"], sort=False)["parameter"].nunique()
-    )
-    est = df["estimate"].to_numpy(float)
-    truth = df["true_value"].to_numpy(float)
-    pseudo = df["pseudo_true"].to_numpy(float) if "pseudo_true" in df else np.full(len(df), np.nan)
-    conv = df["converged"].to_numpy(bool)
-    rep = df["replication"].to_numpy()
-    se_cols = {kind: df[f"se_{kind}"].to_numpy(float) for kind in kinds}
-    theory_cols = {
-        col: df[col].to_numpy(float) if col in df else np.full(len(df), np.nan)
-        for col in ("avar", "crlb")
-    }
-    groups = df.groupby(GROUP, sort=False).indices
-    ref_err: dict[tuple, pd.Series] = {}
-    ref_avar: dict[tuple, float] = {}
-    if reference is not None:
-        for key, idx in groups.items():
-            if key[3] == reference:
-                ok = idx[np.isfinite(est[idx])]
-                ref_key = (key[0], key[1], key[2], key[4])
-                ref_err[ref_key] = pd.Series((est[ok] - truth[ok]) ** 2, index=rep[ok])
-                ref_avar[ref_key] = float(theory_cols["avar"][idx[0]])
-    rows = []
-    for key, idx in groups.items():
-        design, law, n, name, param = key
-        ok = idx[np.isfinite(est[idx])]
-        x = est[ok]
-        R = x.size
-        row: dict[str, object] = dict(zip(GROUP, key, strict=True))
-        row["n_rep"] = R
-        c = conv[idx].mean()
-        row["converged"], row["converged_mcse"] = c, math.sqrt(c * (1 - c) / idx.size)
-        th, thp = truth[idx[0]], pseudo[idx[0]]
-        row["true_value"], row["pseudo_true"] = th, thp
-        for col in ("avar", "crlb"):
-            row[col] = float(theory_cols[col][idx[0]])
-        nan = math.nan
-        if R < 2:
-            rows.append(row)
-            continue
-        m, s = x.mean(), x.std(ddof=1)
-        sem = s / math.sqrt(R)
-        row["mean"], row["mean_mcse"] = m, sem
-        row["bias"], row["bias_mcse"] = m - th, sem
-        row["bias_pseudo"], row["bias_pseudo_mcse"] = m - thp, sem
-        row["sd"], row["sd_mcse"] = s, s / math.sqrt(2 * (R - 1))
-        row["rmse"], row["rmse_mcse"], row["mae"], row["mae_mcse"] = _mse_stats(x - th)
-        if np.isfinite(thp):
-            row["rmse_pseudo"], row["rmse_pseudo_mcse"] = _mse_stats(x - thp)[:2]
-        else:
-            row["rmse_pseudo"] = row["rmse_pseudo_mcse"] = nan
-        row["medae"], row["medae_mcse"] = median_abs_error(x - (thp if np.isfinite(thp) else th))
-        rel = math.sqrt(2.0 / (R - 1))
-        nvar = n * s * s
-        row["nvar"], row["nvar_mcse"] = nvar, nvar * rel
-        ratio = nvar / row["avar"] if row["avar"] and np.isfinite(row["avar"]) else nan
-        row["nvar_ratio"], row["nvar_ratio_mcse"] = ratio, ratio * rel
-        eff = row["crlb"] / nvar if nvar > 0 else nan
-        row["eff_crlb"], row["eff_crlb_mcse"] = eff, eff * rel
-        ref = ref_err.get((design, law, n, param))
-        if ref is not None:
-            mine = pd.Series((x - th) ** 2, index=rep[ok])
-            both = ref.index.intersection(mine.index)
-            inf_ref = ref_avar[(design, law, n, param)] == math.inf
-            inf_mine = row["avar"] == math.inf
-            if name == reference:
-                row["rel_eff"], row["rel_eff_mcse"] = 1.0, 0.0
-            elif inf_ref or inf_mine:
-                # the MSE ratio diverges with R; report its limit, not a Monte Carlo draw of it
-                lim = nan if inf_ref and inf_mine else (math.inf if inf_ref else 0.0)
-                row["rel_eff"], row["rel_eff_mcse"] = lim, nan
-            else:
-                row["rel_eff"], row["rel_eff_mcse"] = _ratio_mcse(
-                    ref.loc[both].to_numpy(), mine.loc[both].to_numpy()
-                )
-        else:
-            row["rel_eff"] = row["rel_eff_mcse"] = nan
-        dfree = int(n) - int(k_by.get((design, law, n, name), 0))
-        for kind in kinds:
-            se_all = se_cols[kind][ok]
-            good = np.isfinite(se_all) & (se_all > 0)
-            if good.sum() < 2:
-                continue
-            se, xe = se_all[good], x[good]
-            Rk = se.size
-            crit = _crit(kind, dfree)
-            mse_, sse = se.mean(), se.std(ddof=1)
-            row[f"mean_se_{kind}"], row[f"mean_se_{kind}_mcse"] = mse_, sse / math.sqrt(Rk)
-            r_ = mse_ / s
-            row[f"se_sd_{kind}"] = r_
-            row[f"se_sd_{kind}_mcse"] = r_ * math.sqrt(
-                sse**2 / (Rk * mse_**2) + 1.0 / (2 * (R - 1))
-            )
-            cov = float((np.abs(xe - th) <= crit * se).mean())
-            rej = float((np.abs(xe - th) / se > crit).mean())
-            row[f"coverage_{kind}"] = cov
-            row[f"coverage_{kind}_mcse"] = math.sqrt(cov * (1 - cov) / Rk)
-            if np.isfinite(thp):
-                cp = float((np.abs(xe - thp) <= crit * se).mean())
-                row[f"coverage_pseudo_{kind}"] = cp
-                row[f"coverage_pseudo_{kind}_mcse"] = math.sqrt(cp * (1 - cp) / Rk)
-            row[f"width_{kind}"] = 2 * crit * mse_
-            row[f"width_{kind}_mcse"] = 2 * crit * sse / math.sqrt(Rk)
-            row[f"reject_{kind}"] = rej
-            row[f"reject_{kind}_mcse"] = math.sqrt(rej * (1 - rej) / Rk)
-        shape = _shape_stats(x)
-        if bootstrap and R > 2:
-            rng = np.random.default_rng(_seed_of(key))
-            boot = _shape_stats(x[rng.integers(0, R, size=(bootstrap, R))])
-            with np.errstate(invalid="ignore"):
-                shape_se = np.nanstd(boot, axis=0, ddof=1)
-        else:
-            shape_se = np.full(4, nan)
-        for j, nm in enumerate(("ks", "ad", "skewness", "kurtosis")):
-            row[nm], row[f"{nm}_mcse"] = float(shape[j]), float(shape_se[j])
-        rows.append(row)
-    out = _add_rates(pd.DataFrame(rows))
+    c = _columns(df, kinds)
+    ref = _reference(c, reference)
+    rows = [_group(key, idx, c, kinds, ref, reference, bootstrap) for key, idx in c.groups.items()]
+    out = _add_notes(_add_rates(pd.DataFrame(rows)), cell_notes(df))
     return out[_column_order(out.columns, kinds)]
+
+
+def _add_notes(out: pd.DataFrame, notes: pd.DataFrame) -> pd.DataFrame:
+    by_cell = {tuple(r[:4]): r[4:] for r in notes.itertuples(index=False)}
+    vals = [by_cell[tuple(k)] for k in out[_CELL].itertuples(index=False)]
+    for j, col in enumerate(("theory", "warnings", "first_warning")):
+        out[col] = [v[j] for v in vals]
+    return out
 
 
 def _column_order(columns: pd.Index, kinds: list[str]) -> list[str]:
     def pair(names: list[str]) -> list[str]:
         return [c for m in names for c in (m, f"{m}_mcse") if c in columns]
 
-    head = [*GROUP, "n_rep", "true_value", "pseudo_true", "avar", "crlb"]
+    head = [*GROUP, "n_rep", "true_value", "pseudo_true", "avar", "crlb", "theory"]
     core = [
         "converged",
         "mean",
@@ -374,7 +472,8 @@ def _column_order(columns: pd.Index, kinds: list[str]) -> list[str]:
         for m in ("mean_se", "se_sd", "coverage", "coverage_pseudo", "width", "reject")
     ]
     tail = ["ks", "ad", "skewness", "kurtosis", "rate", "rate_medae"]
-    order = [c for c in head if c in columns] + pair(core) + pair(per_kind) + pair(tail)
+    notes = [c for c in ("warnings", "first_warning") if c in columns]
+    order = [c for c in head if c in columns] + pair(core) + pair(per_kind) + pair(tail) + notes
     return order + [c for c in columns if c not in order]
 
 

@@ -11,12 +11,21 @@ consecutive replications) and ``stream`` separates
 * ``ERRORS`` (0) — the errors of the block,
 * ``X`` (1) — the regressors of the block when they are redrawn,
 * ``ESTIMATOR + i`` (2 + i) — the ``random_state`` handed to the i-th estimator when it
-  has one (MM's random subsets, bootstrap standard errors).
+  has one (MM's random subsets, bootstrap standard errors),
+* ``ROWS`` (2**31, far above any estimator index) — the row indices of a design file
+  resampled with replacement (``sampling = "resample"``): replication ``r`` of the block
+  takes rows ``rng.integers(0, N, size=(S, n))[r]`` of the file's ``N`` rows.
 
 Regressors held fixed come from ``SeedSequence(study.seed, spawn_key=(*words(design.key +
 "|n=" + n), FIXED_X))``: the same X for every error law of a design, so the laws are compared
-on common regressors. The estimators are not in the key of the data: within a replication
-every estimator sees the same data (common random numbers).
+on common regressors; a fixed design file uses no stream (its first ``n`` rows). A design
+file enters ``design.key`` by the sha256 of its content, never by its path, so moving the file
+keeps the streams. The estimators are not in the key of the data: within a replication every
+estimator sees the same data (common random numbers).
+
+Raising ``study.replications`` adds seed blocks and leaves the streams of the existing ones
+unchanged; a block is always drawn in full and cut to the replications it holds, so the data
+of replication ``r`` never depend on the total (the store reuses finished blocks on a rerun).
 
 Nothing depends on the backend, the worker count, the execution block size or on which
 other cells the study holds. The ``seed_key`` recorded in each row,
@@ -34,6 +43,7 @@ __all__ = [
     "ERRORS",
     "ESTIMATOR",
     "FIXED_X",
+    "ROWS",
     "X",
     "block_seed",
     "estimator_random_state",
@@ -45,6 +55,7 @@ __all__ = [
 
 ERRORS, X, ESTIMATOR = 0, 1, 2
 FIXED_X = 7
+ROWS = 2**31
 
 
 def key_words(key: str) -> tuple[int, ...]:

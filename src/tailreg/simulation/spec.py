@@ -10,26 +10,32 @@ on the same replications. The keys of a study file::
     seed_block = 100          # replications drawn (and fitted) together; part of the seed identity
     max_errors = 50           # failed fits allowed per cell before the run stops
     [design]                  # or [[designs]] for several
-    x = "normal"              # "uniform", "lognormal", "leverage"
+    x = "normal"              # "uniform", "lognormal", "leverage", or a design file:
+                              # x = { file = "design.csv", columns = ["x1", "x2"],
+                              #       sampling = "fixed" }    # or "resample"
     x_params = { }            # uniform: low, high; lognormal: s; leverage: share, scale
     beta = [1.0, -0.5]
     intercept = 1.0
     fixed_x = false
     [[errors]]
-    law = "t"
-    df = 3
+    law = "t"                 # a tailreg law, "scipy.stats:NAME" or "package.module:factory"
+    df = 3                    # the law's parameters (scipy: its shape parameters)
     center = "median"
     scale = "iqr"
     heteroscedastic = { scale_fn = "linear", a = 1.0, b = 0.5 }   # optional
     ar1 = { phi = 0.5 }                                           # optional
     [[estimators]]
-    name = "huber"
-    k = 1.345
+    name = "huber"            # a tailreg name, or "package.module:Class" (any regressor)
+    k = 1.345                 # constructor keywords
     label = "huber-1.345"     # optional, tells two configurations apart
     kinds = ["H1"]            # optional covariance kinds to record
 
-Every key, law parameter and estimator argument is checked here; a bad one raises a
-``ValueError`` naming it.
+Every key is checked here and a bad one raises a ``ValueError`` naming it. The checks ask
+the owners: law parameters are validated by the law table itself
+(:func:`tailreg.distributions.make`, or the scipy distribution / factory), estimator
+arguments by constructing the estimator (plug-ins are also fitted once to a probe data set),
+regressor-law parameters by :mod:`tailreg.simulation.regressors`. A design file is read here
+(relative paths from the study file's folder); its content hash enters the design's key.
 """
 
 from __future__ import annotations
@@ -37,63 +43,35 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from numbers import Integral, Real
+from functools import cached_property
+from numbers import Real
 from pathlib import Path
 from typing import Any
 
-from ._checks import Params, _fmt, _fmt_params, _in_range, _number, _positive, _unknown
+from ._checks import (
+    Params,
+    _fmt,
+    _fmt_params,
+    _freeze,
+    _in_range,
+    _integer,
+    _label,
+    _number,
+    _table_list,
+    _thaw,
+    _unknown,
+)
+from .error_laws import build_law, law_keys
+from .registry import EstimatorSpec
+from .regressors import X_LAWS, DesignFile, RegressorLaw, regressor_law
 
-__all__ = [
-    "LAW_PARAMS",
-    "X_LAWS",
-    "Cell",
-    "Design",
-    "ErrorSpec",
-    "EstimatorSpec",
-    "Study",
-]
+__all__ = ["X_LAWS", "Cell", "Design", "ErrorSpec", "EstimatorSpec", "Study"]
 
-#: error-law names with the parameters each takes (``tailreg.distributions.make`` names)
-LAW_PARAMS: dict[str, tuple[str, ...]] = {
-    "normal": (),
-    "t": ("df",),
-    "cauchy": (),
-    "laplace": (),
-    "logistic": (),
-    "skewnormal": ("a",),
-    "lognormal": ("s",),
-    "chisquare": ("k",),
-    "gamma": ("shape",),
-    "gumbel": (),
-    "lomax": ("alpha",),
-    "contaminated": ("eps", "c"),
-    "asymmetric_laplace": ("tau",),
-    "stable": ("alpha", "beta"),
-}
-
-#: (low, high, low_closed, high_closed) of law parameters that are not simply positive
-_PARAM_RANGES: dict[tuple[str, str], tuple[float, float, bool, bool]] = {
-    ("contaminated", "eps"): (0.0, 1.0, True, False),
-    ("asymmetric_laplace", "tau"): (0.0, 1.0, False, False),
-    ("stable", "alpha"): (0.0, 2.0, False, True),
-    ("stable", "beta"): (-1.0, 1.0, True, True),
-    ("skewnormal", "a"): (-math.inf, math.inf, False, False),
-}
 _CENTERS = ("mean", "median", None)
 _SCALES = ("sd", "iqr", "mad", None)
-
-#: regressor laws with their parameters and defaults
-X_LAWS: dict[str, dict[str, float]] = {
-    "normal": {},
-    "uniform": {"low": 0.0, "high": 1.0},
-    "lognormal": {"s": 1.0},
-    "leverage": {"share": 0.05, "scale": 10.0},
-}
-
 _SCALE_FNS = ("linear", "power")
 
 
@@ -104,23 +82,24 @@ class Design:
 
     Parameters
     ----------
-    x : {"normal", "uniform", "lognormal", "leverage"}
-        Law of each regressor (independent columns). ``normal`` is N(0, 1), ``uniform``
+    x : {"normal", "uniform", "lognormal", "leverage"} or DesignFile
+        Law of each regressor (independent columns): ``normal`` N(0, 1), ``uniform``
         U(low, high), ``lognormal`` exp(N(0, s^2)), ``leverage`` N(0, 1) with the first
-        ``round(share * n)`` rows multiplied by ``scale`` (high-leverage rows).
+        ``round(share * n)`` rows multiplied by ``scale`` (high-leverage rows); or the rows
+        of a file (:class:`~tailreg.simulation.regressors.DesignFile`).
     beta : tuple of float
         Slopes; ``p = len(beta)``.
     intercept : float
     fixed_x : bool
         Draw X once per (design, n) and keep it across replications and error laws, or redraw
-        it in every replication.
+        it in every replication (a design file: ``sampling == "fixed"``).
     x_params : tuple of (name, value)
-        Parameters of the regressor law (defaults in :data:`X_LAWS`).
+        Parameters of the regressor law (defaults in its class in :data:`X_LAWS`).
     label : str, optional
         Name shown in the ``design`` column (default: the key).
     """
 
-    x: str = "normal"
+    x: str | DesignFile = "normal"
     beta: tuple[float, ...] = (1.0,)
     intercept: float = 1.0
     fixed_x: bool = False
@@ -135,15 +114,25 @@ class Design:
     @property
     def x_options(self) -> dict[str, float]:
         """Regressor-law parameters with defaults filled in."""
-        return {**X_LAWS[self.x], **dict(self.x_params)}
+        if isinstance(self.x, DesignFile):
+            return {}
+        return {**X_LAWS[self.x].defaults, **dict(self.x_params)}
+
+    @cached_property
+    def regressors(self) -> RegressorLaw:
+        """The regressor law object (draws, moments)."""
+        return regressor_law(self.x, self.x_options)
 
     @property
     def key(self) -> str:
         """Stable identity string (seeds derive from it; the label does not enter)."""
-        xp = _fmt_params(tuple(sorted(self.x_options.items())))
+        if isinstance(self.x, DesignFile):
+            xs = self.x.key
+        else:
+            xs = f"{self.x}({_fmt_params(tuple(sorted(self.x_options.items())))})"
         beta = ",".join(_fmt(float(b)) for b in self.beta)
         fixed = "fixed" if self.fixed_x else "redrawn"
-        return f"x={self.x}({xp});beta=[{beta}];b0={_fmt(float(self.intercept))};{fixed}"
+        return f"x={xs};beta=[{beta}];b0={_fmt(float(self.intercept))};{fixed}"
 
     @property
     def name(self) -> str:
@@ -151,12 +140,12 @@ class Design:
         return self.label or self.key
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any], where: str = "design") -> Design:
-        """Build and validate a design from a study-file table."""
+    def from_dict(
+        cls, d: Mapping[str, Any], where: str = "design", base: Path | None = None
+    ) -> Design:
+        """Build and validate a design from a study-file table (``base``: folder of files)."""
         _unknown(where, d, ("x", "beta", "intercept", "fixed_x", "x_params", "label"))
         x = d.get("x", "normal")
-        if x not in X_LAWS:
-            raise ValueError(f"{where}.x: unknown regressor law {x!r}; choose from {list(X_LAWS)}")
         beta_in = d.get("beta", [1.0])
         if isinstance(beta_in, Real):
             beta_in = [beta_in]
@@ -164,34 +153,40 @@ class Design:
             raise ValueError(f"{where}.beta must be a non-empty list of numbers, got {beta_in!r}")
         beta = tuple(_number(f"{where}.beta[{j}]", b) for j, b in enumerate(beta_in))
         intercept = _number(f"{where}.intercept", d.get("intercept", 1.0))
+        label = _label(f"{where}.label", d.get("label"))
+        if isinstance(x, Mapping):
+            if "fixed_x" in d or "x_params" in d:
+                raise ValueError(
+                    f"{where}: a design file takes sampling = 'fixed' or 'resample' in its "
+                    "table, not fixed_x or x_params"
+                )
+            src = DesignFile.from_table(x, f"{where}.x", base)
+            if len(src.columns) != len(beta):
+                raise ValueError(
+                    f"{where}.beta has {len(beta)} slope(s) but {where}.x gives "
+                    f"{len(src.columns)} column(s) {list(src.columns)}"
+                )
+            return cls(src, beta, intercept, src.sampling == "fixed", (), label)
+        if x not in X_LAWS:
+            raise ValueError(
+                f"{where}.x: unknown regressor law {x!r}; choose from {list(X_LAWS)} or give "
+                "a design file {{ file = ..., columns = [...] }}"
+            )
         fixed = d.get("fixed_x", False)
         if not isinstance(fixed, bool):
             raise ValueError(f"{where}.fixed_x must be true or false, got {fixed!r}")
-        xp = dict(d.get("x_params", {}) or {})
-        _unknown(f"{where}.x_params", xp, tuple(X_LAWS[x]))
-        for k, v in xp.items():
-            xp[k] = _number(f"{where}.x_params.{k}", v)
-        opts = {**X_LAWS[x], **xp}
-        if x == "uniform" and not opts["low"] < opts["high"]:
-            raise ValueError(f"{where}.x_params: need low < high, got {opts}")
-        if x == "lognormal":
-            _positive(f"{where}.x_params.s", opts["s"])
-        if x == "leverage":
-            _in_range(f"{where}.x_params.share", opts["share"], 0.0, 1.0, True, False)
-            _positive(f"{where}.x_params.scale", opts["scale"])
-        label = d.get("label")
-        if label is not None and not isinstance(label, str):
-            raise ValueError(f"{where}.label must be a string, got {label!r}")
+        xp = X_LAWS[x].validate(dict(d.get("x_params", {}) or {}), f"{where}.x_params")
         return cls(x, beta, intercept, fixed, tuple(sorted(xp.items())), label)
 
     def to_dict(self) -> dict[str, Any]:
         """The study-file table of this design."""
-        d: dict[str, Any] = {
-            "x": self.x,
-            "beta": list(self.beta),
-            "intercept": self.intercept,
-            "fixed_x": self.fixed_x,
-        }
+        if isinstance(self.x, DesignFile):
+            d: dict[str, Any] = {"x": self.x.to_table()}
+        else:
+            d = {"x": self.x}
+        d.update(beta=list(self.beta), intercept=self.intercept)
+        if not isinstance(self.x, DesignFile):
+            d["fixed_x"] = self.fixed_x
         if self.x_params:
             d["x_params"] = dict(self.x_params)
         if self.label:
@@ -207,9 +202,11 @@ class ErrorSpec:
     Parameters
     ----------
     law : str
-        A name of :data:`LAW_PARAMS` (as ``tailreg.distributions.make`` takes it).
+        A name of :data:`tailreg.distributions.LAWS`, ``"scipy.stats:NAME"`` or
+        ``"package.module:factory"`` (:mod:`tailreg.simulation.error_laws`).
     params : tuple of (name, value)
-        The law's parameters (``df``, ``s``, ...).
+        The law's parameters (``df``, ``s``, a scipy shape, a factory's keywords, and for
+        scipy/factory laws ``symmetric``/``tail_index``).
     center, scale : str or None
         Standardization of the law (``"mean"``/``"median"``; ``"sd"``/``"iqr"``/``"mad"``).
     heteroscedastic : tuple of (name, value) or None
@@ -255,78 +252,37 @@ class ErrorSpec:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], where: str = "errors") -> ErrorSpec:
         """Build and validate an error specification from a study-file table."""
+        fixed = ("law", "center", "scale", "heteroscedastic", "ar1", "label")
         law = d.get("law")
-        if law not in LAW_PARAMS:
-            raise ValueError(
-                f"{where}.law: unknown error law {law!r}; choose from {list(LAW_PARAMS)}"
-            )
-        allowed = LAW_PARAMS[law]
-        _unknown(where, d, ("law", "center", "scale", "heteroscedastic", "ar1", "label", *allowed))
-        params = []
-        for name in allowed:
-            if name not in d:
-                continue
-            v = d[name]
-            rng = _PARAM_RANGES.get((law, name))
-            if rng is None:
-                _positive(f"{where}.{name}", v)
-            else:
-                _in_range(f"{where}.{name}", v, *rng)
-            params.append((name, v))
+        keys = law_keys(law, where)
+        if keys is None:  # a factory taking **kwargs: every other key is its keyword
+            keys = tuple(sorted(k for k in d if k not in fixed))
+        _unknown(where, d, (*fixed, *keys))
+        params = tuple((k, _freeze(f"{where}.{k}", d[k])) for k in keys if k in d)
         center, scale = d.get("center"), d.get("scale")
         if center not in _CENTERS:
             raise ValueError(f"{where}.center must be one of {list(_CENTERS)}, got {center!r}")
         if scale not in _SCALES:
             raise ValueError(f"{where}.scale must be one of {list(_SCALES)}, got {scale!r}")
-        het = d.get("heteroscedastic")
-        het_t = None
-        if het is not None:
-            if not isinstance(het, Mapping):
-                raise ValueError(f"{where}.heteroscedastic must be a table, got {het!r}")
-            _unknown(f"{where}.heteroscedastic", het, ("scale_fn", "a", "b", "exponent", "column"))
-            fn = het.get("scale_fn", "linear")
-            if fn not in _SCALE_FNS:
-                raise ValueError(
-                    f"{where}.heteroscedastic.scale_fn must be one of {list(_SCALE_FNS)}, "
-                    f"got {fn!r}"
-                )
-            het_t = [("scale_fn", fn)]
-            for k in ("a", "b", "exponent"):
-                if k in het:
-                    het_t.append((k, _number(f"{where}.heteroscedastic.{k}", het[k])))
-            if "column" in het:
-                col = het["column"]
-                if isinstance(col, bool) or not isinstance(col, Integral) or col < 0:
-                    raise ValueError(
-                        f"{where}.heteroscedastic.column must be a non-negative integer, "
-                        f"got {col!r}"
-                    )
-                het_t.append(("column", int(col)))
-            het_t = tuple(het_t)
-        ar = d.get("ar1")
-        phi = None
-        if ar is not None:
-            if not isinstance(ar, Mapping):
-                raise ValueError(f"{where}.ar1 must be a table like {{ phi = 0.5 }}, got {ar!r}")
-            _unknown(f"{where}.ar1", ar, ("phi",))
-            phi = _in_range(f"{where}.ar1.phi", ar.get("phi"), -1.0, 1.0, False, False)
-        label = d.get("label")
-        if label is not None and not isinstance(label, str):
-            raise ValueError(f"{where}.label must be a string, got {label!r}")
-        spec = cls(law, tuple(params), center, scale, het_t, phi, label)
+        het = _heteroscedastic(d.get("heteroscedastic"), f"{where}.heteroscedastic")
+        phi = _ar1(d.get("ar1"), f"{where}.ar1")
+        if het is not None and phi is not None:
+            raise ValueError(f"{where}: heteroscedastic AR(1) errors are not supported; give one")
+        spec = cls(
+            str(law), params, center, scale, het, phi, _label(f"{where}.label", d.get("label"))
+        )
         try:
-            from .generate import make_error_law
-
-            make_error_law(spec)
-        except ImportError:  # tailreg.distributions not installed yet: checked again at run time
-            pass
+            build_law(spec.law, spec.params, spec.center, spec.scale)
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"{where} ({spec.key}): {exc}") from exc
+            msg = str(exc)
+            if msg.split(" ", 1)[0] in dict(params):  # the law names its parameter first
+                raise ValueError(f"{where}.{msg}") from exc
+            raise ValueError(f"{where} ({spec.key}): {msg}") from exc
         return spec
 
     def to_dict(self) -> dict[str, Any]:
         """The study-file table of this error specification."""
-        d: dict[str, Any] = {"law": self.law, **dict(self.params)}
+        d: dict[str, Any] = {"law": self.law, **{k: _thaw(v) for k, v in self.params}}
         if self.center is not None:
             d["center"] = self.center
         if self.scale is not None:
@@ -340,79 +296,33 @@ class ErrorSpec:
         return d
 
 
-# --------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class EstimatorSpec:
-    """An estimator of the study: a registry name, constructor arguments and a label.
+def _heteroscedastic(het: Any, where: str) -> Params | None:
+    if het is None:
+        return None
+    if not isinstance(het, Mapping):
+        raise ValueError(f"{where} must be a table, got {het!r}")
+    _unknown(where, het, ("scale_fn", "a", "b", "exponent", "column"))
+    fn = het.get("scale_fn", "linear")
+    if fn not in _SCALE_FNS:
+        raise ValueError(f"{where}.scale_fn must be one of {list(_SCALE_FNS)}, got {fn!r}")
+    out: list[tuple[str, Any]] = [("scale_fn", fn)]
+    for k in ("a", "b", "exponent"):
+        if k in het:
+            out.append((k, _number(f"{where}.{k}", het[k])))
+    if "column" in het:
+        out.append(
+            ("column", _integer(f"{where}.column", het["column"], 0, "a non-negative integer"))
+        )
+    return tuple(out)
 
-    Parameters
-    ----------
-    name : str
-        Registry name (``ols``, ``gaussian_mle``, ``huber``, ``quantile``, ``lad``,
-        ``bisquare``, ``mm``, ``student_t``).
-    params : tuple of (name, value)
-        Constructor keyword arguments.
-    label : str, optional
-        Name in the ``estimator`` column (default: ``name``).
-    kinds : tuple of str, optional
-        Covariance kinds whose standard errors are recorded (default: every kind of the
-        estimator except ``bootstrap``).
-    """
 
-    name: str
-    params: Params = ()
-    label: str | None = None
-    kinds: tuple[str, ...] | None = None
-
-    @property
-    def display(self) -> str:
-        """The label, or the name."""
-        return self.label or self.name
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any], where: str = "estimators") -> EstimatorSpec:
-        """Build an estimator specification and validate it by constructing the estimator."""
-        from .registry import ESTIMATORS, make_estimator
-
-        name = d.get("name")
-        if name not in ESTIMATORS:
-            raise ValueError(
-                f"{where}.name: unknown estimator {name!r}; choose from {list(ESTIMATORS)}"
-            )
-        label = d.get("label")
-        if label is not None and not isinstance(label, str):
-            raise ValueError(f"{where}.label must be a string, got {label!r}")
-        kinds = d.get("kinds")
-        if kinds is not None:
-            if isinstance(kinds, str) or not isinstance(kinds, Sequence):
-                raise ValueError(f"{where}.kinds must be a list of strings, got {kinds!r}")
-            kinds = tuple(str(k) for k in kinds)
-        params = tuple(sorted((k, v) for k, v in d.items() if k not in ("name", "label", "kinds")))
-        spec = cls(name, params, label, kinds)
-        try:
-            est = make_estimator(spec)
-            est.check_params()
-        except ImportError as exc:
-            raise ValueError(f"{where}: estimator {name!r} is not available ({exc})") from exc
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{where} ({spec.display}): {exc}") from exc
-        if kinds is not None:
-            bad = [k for k in kinds if k not in est.cov_kinds]
-            if bad:
-                raise ValueError(
-                    f"{where}.kinds: {bad} not available for {name!r}; "
-                    f"choose from {list(est.cov_kinds)}"
-                )
-        return spec
-
-    def to_dict(self) -> dict[str, Any]:
-        """The study-file table of this estimator."""
-        d: dict[str, Any] = {"name": self.name, **dict(self.params)}
-        if self.label:
-            d["label"] = self.label
-        if self.kinds is not None:
-            d["kinds"] = list(self.kinds)
-        return d
+def _ar1(ar: Any, where: str) -> float | None:
+    if ar is None:
+        return None
+    if not isinstance(ar, Mapping):
+        raise ValueError(f"{where} must be a table like {{ phi = 0.5 }}, got {ar!r}")
+    _unknown(where, ar, ("phi",))
+    return _in_range(f"{where}.phi", ar.get("phi"), -1.0, 1.0, False, False)
 
 
 # --------------------------------------------------------------------------------------
@@ -447,6 +357,37 @@ _STUDY_KEYS = (
     "errors",
     "estimators",
 )
+
+
+def _sample_sizes(sizes: Any) -> tuple[int, ...]:
+    if not isinstance(sizes, Sequence) or isinstance(sizes, str) or len(sizes) == 0:
+        raise ValueError(f"sample_sizes must be a non-empty list of integers, got {sizes!r}")
+    out = tuple(
+        _integer(f"sample_sizes[{j}]", n, 2, "an integer >= 2") for j, n in enumerate(sizes)
+    )
+    if len(set(out)) != len(out):
+        raise ValueError(f"sample_sizes has duplicates: {list(sizes)}")
+    return out
+
+
+def _designs(d: Mapping[str, Any], base: Path | None) -> tuple[Design, ...]:
+    if "design" in d and "designs" in d:
+        raise ValueError("give either [design] or [[designs]], not both")
+    dd = d.get("designs", d.get("design", {}))
+    if isinstance(dd, Mapping):
+        return (Design.from_dict(dd, "design", base),)
+    if isinstance(dd, Sequence) and not isinstance(dd, str):
+        return tuple(Design.from_dict(x, f"designs[{i}]", base) for i, x in enumerate(dd))
+    raise ValueError(f"design must be a table or a list of tables, got {dd!r}")
+
+
+def _check_sizes(designs: tuple[Design, ...], sizes: tuple[int, ...], many: bool) -> None:
+    for i, des in enumerate(designs):
+        for n in sizes:
+            try:
+                des.regressors.check_n(n)
+            except ValueError as exc:
+                raise ValueError(f"{f'designs[{i}]' if many else 'design'}: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -498,68 +439,52 @@ class Study:
 
     # -- construction -------------------------------------------------------------------
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Study:
-        """Build and validate a study from a dict shaped like the TOML file."""
+    def from_dict(cls, d: Mapping[str, Any], base_dir: str | Path | None = None) -> Study:
+        """Build and validate a study from a dict shaped like the TOML file.
+
+        Parameters
+        ----------
+        d : mapping
+        base_dir : path, optional
+            Folder that relative design-file paths start from (default: the working
+            directory; :meth:`from_toml` passes the study file's folder).
+        """
         _unknown("study", d, _STUDY_KEYS)
         name = d.get("name", "study")
         if not isinstance(name, str) or not name:
             raise ValueError(f"name must be a non-empty string, got {name!r}")
-        seed = d.get("seed")
-        if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-        reps = d.get("replications")
-        if isinstance(reps, bool) or not isinstance(reps, Integral) or reps < 2:
-            raise ValueError(f"replications must be an integer >= 2, got {reps!r}")
-        sizes = d.get("sample_sizes")
-        if not isinstance(sizes, Sequence) or isinstance(sizes, str) or len(sizes) == 0:
-            raise ValueError(f"sample_sizes must be a non-empty list of integers, got {sizes!r}")
-        for j, n in enumerate(sizes):
-            if isinstance(n, bool) or not isinstance(n, Integral) or n < 2:
-                raise ValueError(f"sample_sizes[{j}] must be an integer >= 2, got {n!r}")
-        if len(set(sizes)) != len(sizes):
-            raise ValueError(f"sample_sizes has duplicates: {list(sizes)}")
-        if "design" in d and "designs" in d:
-            raise ValueError("give either [design] or [[designs]], not both")
-        dd = d.get("designs", d.get("design", {}))
-        if isinstance(dd, Mapping):
-            designs = (Design.from_dict(dd, "design"),)
-        elif isinstance(dd, Sequence) and not isinstance(dd, str):
-            designs = tuple(Design.from_dict(x, f"designs[{i}]") for i, x in enumerate(dd))
-        else:
-            raise ValueError(f"design must be a table or a list of tables, got {dd!r}")
-        errs = d.get("errors")
-        if not isinstance(errs, Sequence) or isinstance(errs, str) or not errs:
-            raise ValueError("errors must be a non-empty list of [[errors]] tables")
+        seed = _integer("seed", d.get("seed"), 0, "a non-negative integer")
+        reps = _integer("replications", d.get("replications"), 2, "an integer >= 2")
+        sizes = _sample_sizes(d.get("sample_sizes"))
+        designs = _designs(d, Path(base_dir) if base_dir is not None else None)
+        _check_sizes(designs, sizes, "designs" in d)
+        errs = _table_list("errors", d.get("errors"))
         errors = tuple(ErrorSpec.from_dict(e, f"errors[{i}]") for i, e in enumerate(errs))
-        ests = d.get("estimators")
-        if not isinstance(ests, Sequence) or isinstance(ests, str) or not ests:
-            raise ValueError("estimators must be a non-empty list of [[estimators]] tables")
+        ests = _table_list("estimators", d.get("estimators"))
+        p_values = [des.p for des in designs]
         estimators = tuple(
-            EstimatorSpec.from_dict(e, f"estimators[{i}]") for i, e in enumerate(ests)
+            EstimatorSpec.from_dict(e, f"estimators[{i}]").probed(p_values, f"estimators[{i}]")
+            for i, e in enumerate(ests)
         )
-        block = d.get("seed_block", 100)
-        if isinstance(block, bool) or not isinstance(block, Integral) or block < 1:
-            raise ValueError(f"seed_block must be a positive integer, got {block!r}")
-        max_err = d.get("max_errors", 50)
-        if isinstance(max_err, bool) or not isinstance(max_err, Integral) or max_err < 0:
-            raise ValueError(f"max_errors must be a non-negative integer, got {max_err!r}")
         return cls(
             name=name,
-            seed=int(seed),
-            replications=int(reps),
-            sample_sizes=tuple(int(n) for n in sizes),
+            seed=seed,
+            replications=reps,
+            sample_sizes=sizes,
             designs=designs,
             errors=errors,
             estimators=estimators,
-            seed_block=int(block),
-            max_errors=int(max_err),
+            seed_block=_integer("seed_block", d.get("seed_block", 100), 1, "a positive integer"),
+            max_errors=_integer("max_errors", d.get("max_errors", 50), 0, "a non-negative integer"),
         )
 
     @classmethod
     def from_toml(cls, path: str | Path) -> Study:
-        """Read and validate a study file (TOML, parsed by :mod:`tomllib`)."""
+        """Read and validate a study file (TOML, parsed by :mod:`tomllib`); design-file
+        paths are relative to its folder."""
+        path = Path(path)
         with open(path, "rb") as fh:
-            return cls.from_dict(tomllib.load(fh))
+            return cls.from_dict(tomllib.load(fh), base_dir=path.resolve().parent)
 
     def to_dict(self) -> dict[str, Any]:
         """A dict that :meth:`from_dict` turns back into an equal study."""
@@ -594,15 +519,22 @@ class Study:
         """Seed blocks per cell."""
         return -(-self.replications // self.seed_block)
 
+    def block_size(self, block: int) -> int:
+        """Replications in seed block ``block`` (the last one may be partial)."""
+        return max(0, min(self.seed_block, self.replications - block * self.seed_block))
+
     def fingerprint(self, cell: Cell) -> str:
-        """Hash of everything that determines a cell's stored rows (for the store's file name)."""
+        """Hash of everything that determines a cell's rows but the replication count.
+
+        Cell key, labels, seed, seed block and estimators: two studies that differ only in
+        ``replications`` share their seed blocks, which the store reuses.
+        """
         blob = json.dumps(
             {
                 "cell": cell.key,
                 "design_label": cell.design.name,
                 "law_label": cell.errors.name,
                 "seed": self.seed,
-                "replications": self.replications,
                 "seed_block": self.seed_block,
                 "estimators": [e.to_dict() for e in self.estimators],
             },

@@ -1,16 +1,25 @@
-"""The result store: one Parquet file per cell, written atomically, plus ``meta.json``.
+"""The result store: one Parquet file per cell and replication count, plus ``meta.json``.
 
 Layout of an output directory::
 
-    DIR/meta.json                     study, seed, versions, git SHA, wall time
-    DIR/cells/<design>__<law>__n<n>__<fingerprint>.parquet
+    DIR/meta.json              the spec, seed, code commit, date, versions, per-cell status,
+                               theory failures and warning counts of the run that wrote it
+    DIR/cells/<design>__<law>__n<n>__<fingerprint>__r<R>.parquet
 
 A cell file is written to a temporary name in the same directory and moved into place with
 ``os.replace`` (atomic on POSIX), so a file with the final name is always complete: a run
-killed mid-write leaves at most a ``.*.tmp`` file, which the next run deletes. The
-fingerprint hashes everything that determines the cell's rows (cell key, labels, seed,
-replications, seed block, estimators), so a changed study never reuses a stale file, while
-adding cells leaves the existing files valid. Re-running skips cells whose file exists.
+killed mid-write leaves at most a ``.*.tmp`` file, which the next run deletes.
+
+The fingerprint (:meth:`Study.fingerprint`) hashes everything that determines a cell's rows
+*except* the replication count: cell key, labels, seed, seed block, estimators. So a changed
+study never reuses a stale file, adding cells leaves the existing files valid, and a rerun
+with another ``replications`` finds the earlier files of the same cell. **Top-up rule**: seed
+block ``b`` of a stored file with ``R'`` replications is reused when it holds exactly as many
+replications as block ``b`` of the new run, ``min(S, R - bS)`` — every full block, and a
+partial last block only when it is equally partial; every other block is computed. Blocks
+are fitted on their own (data drawn per block, one ``fit_many`` per block), so the merged
+table equals a fresh run's bit for bit. A file with fewer replications than the new one is
+deleted once the new one is written (its full blocks live on in it); one with more is kept.
 """
 
 from __future__ import annotations
@@ -20,20 +29,32 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy
 import pandas as pd
+import pyarrow
+import scipy
 
+from .. import __version__
 from .spec import Cell, Study
 
 __all__ = [
+    "CELLS",
+    "META",
     "cell_path",
     "clean_partials",
+    "read_blocks",
     "read_meta",
     "read_results",
+    "reusable_blocks",
+    "stored_cells",
     "write_cell",
     "write_meta",
+    "write_run_meta",
 ]
 
 CELLS = "cells"
@@ -44,13 +65,52 @@ def _slug(s: str, width: int = 40) -> str:
     return re.sub(r"[^A-Za-z0-9.=-]+", "_", s).strip("_")[:width] or "x"
 
 
-def cell_path(out: str | Path, study: Study, cell: Cell) -> Path:
-    """The file that holds (or will hold) a cell's rows."""
-    name = (
+def _stem(study: Study, cell: Cell) -> str:
+    return (
         f"{_slug(cell.design.name)}__{_slug(cell.errors.name)}__n{cell.n}__"
-        f"{study.fingerprint(cell)[:16]}.parquet"
+        f"{study.fingerprint(cell)[:16]}"
     )
-    return Path(out) / CELLS / name
+
+
+def cell_path(out: str | Path, study: Study, cell: Cell) -> Path:
+    """The file that holds (or will hold) a cell's rows for ``study.replications``."""
+    return Path(out) / CELLS / f"{_stem(study, cell)}__r{study.replications}.parquet"
+
+
+def stored_cells(out: str | Path, study: Study, cell: Cell) -> dict[int, Path]:
+    """Finished files of the cell (same fingerprint), by replication count."""
+    d = Path(out) / CELLS
+    if not d.is_dir():
+        return {}
+    found = {}
+    for path in d.glob(f"{_stem(study, cell)}__r*.parquet"):
+        count = path.stem.rpartition("__r")[2]
+        if count.isdigit():
+            found[int(count)] = path
+    return found
+
+
+def _block_count(replications: int, seed_block: int, block: int) -> int:
+    return max(0, min(seed_block, replications - block * seed_block))
+
+
+def reusable_blocks(study: Study, stored_replications: int) -> tuple[int, ...]:
+    """Seed blocks of a stored run with ``stored_replications`` that ``study`` can reuse."""
+    S = study.seed_block
+    return tuple(
+        b
+        for b in range(study.n_blocks)
+        if study.block_size(b) == _block_count(stored_replications, S, b)
+    )
+
+
+def read_blocks(
+    path: Path, blocks: Iterable[int], seed_block: int, columns: list[str] | None = None
+) -> dict[int, pd.DataFrame]:
+    """The rows of some seed blocks of a cell file (block = replication // seed_block)."""
+    frame = pd.read_parquet(path, columns=columns)
+    block = frame["replication"].to_numpy() // seed_block
+    return {b: frame.loc[block == b].reset_index(drop=True) for b in blocks if (block == b).any()}
 
 
 def _fsync_dir(path: Path) -> None:
@@ -99,28 +159,22 @@ def _atomic_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _git_sha() -> str | None:
+def _git(*args: str) -> str | None:
     try:
         root = Path(__file__).resolve().parents[3]
         out = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            ["git", "-C", str(root), *args],
             capture_output=True,
             text=True,
             timeout=5,
             check=False,
         )
-        return out.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None
+    return out.stdout.strip() if out.returncode == 0 else None
 
 
 def _versions() -> dict[str, str]:
-    import numpy
-    import pyarrow
-    import scipy
-
-    from tailreg import __version__
-
     return {
         "tailreg": __version__,
         "python": sys.version.split()[0],
@@ -131,28 +185,72 @@ def _versions() -> dict[str, str]:
     }
 
 
-def write_meta(out: str | Path, study: Study, **info: Any) -> dict[str, Any]:
-    """Write ``meta.json`` (atomically): the study, versions, git SHA and ``info``."""
+def write_run_meta(
+    out: str | Path,
+    *,
+    name: str,
+    seed: int | None,
+    spec: Mapping[str, Any],
+    cells: Mapping[str, str] | None = None,
+    **info: Any,
+) -> dict[str, Any]:
+    """Write ``DIR/meta.json`` atomically, with the provenance of this run; return it.
+
+    Parameters
+    ----------
+    out : output directory
+    name, seed : the study's name and root seed
+    spec : the study's specification (JSON-serialisable; non-JSON values become strings)
+    cells : mapping of cell id (e.g. its file name) to its status in this run —
+        ``"computed"``, ``"extended"`` (some seed blocks reused), ``"reused"`` (found
+        finished) or ``"pending"``
+    **info : anything else to record (wall time, backend, ...)
+
+    Returns
+    -------
+    dict
+        ``name``, ``seed``, ``spec``, ``cells``, ``date`` (UTC, ISO 8601), ``git_sha`` and
+        ``git_dirty`` of the code (None outside a git checkout), ``versions`` (tailreg,
+        python, numpy, scipy, pandas, pyarrow), then ``info``.
+    """
     out = Path(out)
+    dirty = _git("status", "--porcelain", "--untracked-files=no")
     meta = {
-        "name": study.name,
-        "seed": study.seed,
-        "study": study.to_dict(),
-        "cells": [
-            {
-                "design": c.design.name,
-                "law": c.errors.name,
-                "n": c.n,
-                "file": cell_path(out, study, c).name,
-            }
-            for c in study.cells()
-        ],
+        "name": name,
+        "seed": seed,
+        "spec": dict(spec),
+        "cells": dict(cells or {}),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "git_sha": _git("rev-parse", "HEAD"),
+        "git_dirty": None if dirty is None else bool(dirty),
         "versions": _versions(),
-        "git_sha": _git_sha(),
         **info,
     }
     _atomic_text(out / META, json.dumps(meta, indent=2, default=str))
     return meta
+
+
+def write_meta(
+    out: str | Path, study: Study, status: Mapping[Cell, str] | None = None, **info: Any
+) -> dict[str, Any]:
+    """``meta.json`` of a study run (:func:`write_run_meta`): cells by file name with their
+    status, and the ``grid`` (design, law, n, file of every cell in grid order)."""
+    status = status or {}
+    grid = [
+        {
+            "design": c.design.name,
+            "law": c.errors.name,
+            "n": c.n,
+            "file": cell_path(out, study, c).name,
+        }
+        for c in study.cells()
+    ]
+    cells = {
+        str(g["file"]): status.get(c, "pending") for g, c in zip(grid, study.cells(), strict=True)
+    }
+    return write_run_meta(
+        out, name=study.name, seed=study.seed, spec=study.to_dict(), cells=cells, grid=grid, **info
+    )
 
 
 def read_meta(out: str | Path) -> dict[str, Any]:
@@ -163,6 +261,13 @@ def read_meta(out: str | Path) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
+def _files(out: str | Path, study: Study | None) -> list[tuple[str, Path]]:
+    if study is not None:
+        return [(c.key, cell_path(out, study, c)) for c in study.cells()]
+    cells = read_meta(out).get("cells", {})
+    return [(name, Path(out) / CELLS / name) for name in cells]
+
+
 def read_results(
     out: str | Path, study: Study | None = None, *, missing: str = "raise"
 ) -> pd.DataFrame:
@@ -171,20 +276,18 @@ def read_results(
     Parameters
     ----------
     out : output directory
-    study : the study (default: the one recorded in ``meta.json``)
+    study : the study (default: the cell files ``meta.json`` lists, so the study's plug-ins
+        need not be importable to read its results)
     missing : {"raise", "skip"}
         What to do when a cell has no file yet.
     """
-    if study is None:
-        study = Study.from_dict(read_meta(out)["study"])
     frames = []
-    for cell in study.cells():
-        path = cell_path(out, study, cell)
+    for what, path in _files(out, study):
         if path.is_file():
             frames.append(pd.read_parquet(path))
         elif missing == "raise":
             raise FileNotFoundError(
-                f"cell {cell.key} has no results ({path.name}); run the study first"
+                f"cell {what} has no results ({path.name}); run the study first"
             )
     if not frames:
         raise FileNotFoundError(f"no finished cells under {out}")
