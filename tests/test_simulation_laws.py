@@ -11,7 +11,7 @@ from scipy import stats
 
 from tailreg.distributions import LAWS
 from tailreg.simulation import Study, run_study
-from tailreg.simulation.error_laws import looks_symmetric, scipy_law
+from tailreg.simulation.error_laws import scipy_law
 from tailreg.simulation.generate import make_error_law
 from tailreg.simulation.targets import cell_targets
 
@@ -90,11 +90,14 @@ def test_scipy_law_study_runs_with_its_shape_parameters():
     assert np.allclose(table.loc[table.parameter == "const", "pseudo_true"], 1.0, atol=1e-8)
 
 
-def test_symmetry_is_detected_or_given():
-    assert looks_symmetric(scipy_law(stats.t(4)))
-    assert looks_symmetric(scipy_law(stats.gennorm(0.7)))
-    assert not looks_symmetric(scipy_law(stats.lognorm(0.3)))
-    assert not looks_symmetric(scipy_law(stats.skewnorm(0.5)))
+def test_symmetry_is_known_or_given():
+    assert scipy_law(stats.t(4)).symmetric
+    assert scipy_law(stats.gennorm(0.7)).symmetric
+    assert not scipy_law(stats.lognorm(0.3)).symmetric
+    assert not scipy_law(stats.skewnorm(0.5)).symmetric
+    # asserting symmetry is checked numerically
+    with pytest.raises(ValueError):
+        scipy_law(stats.lognorm(0.3), symmetric=True)
     s = _study([{"law": "scipy.stats:norm", "symmetric": False}])
     assert not make_error_law(s.errors[0]).symmetric
     s = _study([{"law": "scipy.stats:t", "df": 3, "tail_index": 3.0}])
@@ -140,8 +143,8 @@ def test_bad_laws_name_the_key(errors, match):
 
 
 def test_parameter_names_come_from_the_law_table():
-    for name, (_ctor, required, optional) in LAWS.items():
-        keys = dict.fromkeys((*required, *optional), 0.5)
+    for name, entry in LAWS.items():
+        keys = dict.fromkeys(entry.parameters, 0.5)
         if name == "chisquare":
             keys["k"] = 3.0
         if name in ("t", "lomax", "gamma", "lognormal"):

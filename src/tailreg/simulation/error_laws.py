@@ -11,9 +11,10 @@
 
 ``center``/``scale`` standardize every kind alike. scipy cannot say whether a law is
 symmetric or how heavy its tails are, so for the last two kinds the optional keys
-``symmetric`` (default: checked numerically, :func:`looks_symmetric`) and ``tail_index``
-(default unknown) say it; the theory targets then come from the law's pdf/cdf/ppf exactly as
-for a built-in law.
+``symmetric`` and ``tail_index`` say it; by default the rules of
+:class:`tailreg.distributions.FromScipy` apply (a list of families known to be symmetric, or
+with a known tail index; an asserted ``symmetric = true`` is checked numerically). The theory
+targets then come from the law's pdf/cdf/ppf exactly as for a built-in law.
 """
 
 from __future__ import annotations
@@ -23,14 +24,13 @@ import math
 from functools import lru_cache
 from typing import Any
 
-import numpy as np
 from scipy import stats
 
-from ..distributions import LAWS, ErrorLaw, FromScipy, make
+from ..distributions import LAWS, ErrorLaw, FromScipy, make, parameters
 from ._checks import Params
 from .plugins import is_import_path, load_object
 
-__all__ = ["LAW_OPTIONS", "build_law", "law_keys", "looks_symmetric", "scipy_law"]
+__all__ = ["LAW_OPTIONS", "build_law", "law_keys", "scipy_law"]
 
 #: keys every scipy or factory law takes besides its own parameters
 LAW_OPTIONS = ("symmetric", "tail_index")
@@ -46,28 +46,10 @@ def scipy_law(
     frozen : frozen ``scipy.stats`` continuous distribution
     symmetric : bool, optional
         Symmetry about the median (theory uses it, e.g. for MM's intercept variance).
-        Default: :func:`looks_symmetric`.
-    tail_index : float, default nan (unknown)
+        Default: the known-family rule of :class:`~tailreg.distributions.FromScipy`.
+    tail_index : float, default nan (the known-family rule)
     """
-    law = FromScipy(frozen, tail_index)
-    law.symmetric = looks_symmetric(law) if symmetric is None else bool(symmetric)
-    return law
-
-
-def looks_symmetric(law: Any) -> bool:
-    r"""Whether :math:`F^{-1}(p) + F^{-1}(1-p) = 2m` at 49 levels p in [0.01, 0.49].
-
-    Equality to :math:`10^{-9}` of the 1%–99% range; a law symmetric about its median passes
-    to rounding, and an asymmetric one would have to mirror its quantiles at every level.
-    """
-    p = np.linspace(0.01, 0.49, 49)
-    lo = np.asarray(law.ppf(p), dtype=float)
-    hi = np.asarray(law.ppf(1.0 - p), dtype=float)
-    m = float(law.median())
-    if not (np.isfinite(lo).all() and np.isfinite(hi).all() and math.isfinite(m)):
-        return False
-    spread = hi[0] - lo[0]
-    return bool(np.all(np.abs(lo + hi - 2.0 * m) <= 1e-9 * spread))
+    return FromScipy(frozen, tail_index if math.isfinite(tail_index) else None, symmetric)
 
 
 def _factory_keys(obj: Any) -> tuple[str, ...] | None:
@@ -95,8 +77,7 @@ def law_keys(law: Any, where: str) -> tuple[str, ...] | None:
         distribution nor a callable.
     """
     if isinstance(law, str) and law in LAWS:
-        _ctor, required, optional = LAWS[law]
-        return (*required, *optional)
+        return tuple(parameters(law))
     if not is_import_path(law):
         raise ValueError(
             f"{where}.law: unknown error law {law!r}; choose from {list(LAWS)}, or give "

@@ -51,6 +51,7 @@ from numbers import Real
 from pathlib import Path
 from typing import Any
 
+from ..distributions import LAWS, parameters
 from ._checks import (
     Params,
     _fmt,
@@ -259,6 +260,10 @@ class ErrorSpec:
             keys = tuple(sorted(k for k in d if k not in fixed))
         _unknown(where, d, (*fixed, *keys))
         params = tuple((k, _freeze(f"{where}.{k}", d[k])) for k in keys if k in d)
+        if isinstance(law, str) and law in LAWS:  # domains from the law table itself
+            domains = parameters(law)
+            for k, v in params:
+                domains[k].check(v, f"{where}.{k}")
         center, scale = d.get("center"), d.get("scale")
         if center not in _CENTERS:
             raise ValueError(f"{where}.center must be one of {list(_CENTERS)}, got {center!r}")
