@@ -17,7 +17,15 @@ dependence                    rows ordered and Ljung–Box rejects
 outliers                      more residuals beyond 2.5 robust scales than the 1.24% of
                               normal errors (one-sided binomial test rejects)
 infinite variance (caution)   the upper end of the Hill interval of the heavier tail is < 2
+bad leverage (advice only)    a row outlying in the regressors that the MM fit rejects
+                              entirely (weight 0, :math:`|r|/s \ge c_\psi = 4.685`)
 ============================  ==============================================================
+
+The bad-leverage advice asks for weight 0 rather than :math:`|r|/s > 2.5`: with the
+:math:`\chi^2_{p,0.975}` leverage cutoff about 2.5% of well-behaved rows are leverage points
+and 1.2% of normal errors exceed 2.5 scales, so at n = 300 a "bad leverage" row by the loose
+rule appears by chance in about one data set in ten; beyond 4.685 scales a normal error goes
+with probability :math:`3\cdot 10^{-6}`.
 
 **Disagreement of two fits** (:func:`compare_coefficients`). Slope :math:`j` disagrees when
 :math:`|\hat\beta_{A,j} - \hat\beta_{B,j}| > 2\sqrt{se_{A,j}^2 + se_{B,j}^2}`. The intercept
@@ -41,6 +49,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from .._validation import check_in_range
 from .laws import LawComparison
@@ -376,19 +385,28 @@ def _estimator_advice(f: Findings, outliers: OutlierDiagnostics | None) -> list[
                 "outliers",
             )
         )
-    if outliers is not None and outliers.bad_leverage.size:
+    rejected = _rejected_leverage(outliers)
+    if rejected.size:
+        c_psi = outliers.zero_weight_cutoff
         out.append(
             Recommendation(
                 "Prefer MM (50% breakdown) to OLS, Huber or LAD, which a single bad "
                 "leverage point can pull arbitrarily far",
-                f"{outliers.bad_leverage.size} bad leverage row(s) "
-                f"({', '.join(str(i) for i in outliers.bad_leverage[:10])}): outlying in "
-                f"both the residual (|r|/s > {outliers.cutoff:g}) and the regressors "
-                f"({outliers.leverage_rule})",
+                f"{rejected.size} bad leverage row(s) ({', '.join(map(str, rejected[:10]))}) "
+                f"that the MM fit rejects entirely (weight 0, |r|/s >= {c_psi:.4g}; a normal "
+                f"error gets there with probability {2 * stats.norm.sf(c_psi):.1g}) and that "
+                f"are outlying in the regressors ({outliers.leverage_rule})",
                 "bad leverage",
             )
         )
     return out
+
+
+def _rejected_leverage(outliers: OutlierDiagnostics | None) -> np.ndarray:
+    """Bad leverage rows with robustness weight 0."""
+    if outliers is None:
+        return np.zeros(0, dtype=int)
+    return np.intersect1d(outliers.bad_leverage, outliers.zero_weight)
 
 
 def _interpretation_advice(f: Findings) -> list[Recommendation]:

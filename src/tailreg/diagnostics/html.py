@@ -12,6 +12,8 @@ import html
 import io
 from pathlib import Path
 
+import pandas as pd
+
 from .document import Document, Image, Items, Section, Table, Text, format_cell
 
 __all__ = ["figure_data_uri", "render_html", "write_html"]
@@ -25,9 +27,9 @@ h2 { font-size: 1.25rem; border-bottom: 1px solid #d9dee3; padding-bottom: 0.2re
      margin-top: 2.2rem; }
 p.subtitle { color: #52606d; margin-top: 0; }
 table { border-collapse: collapse; margin: 0.6rem 0 1.2rem; font-size: 0.88rem; }
-th, td { padding: 0.25rem 0.6rem; border-bottom: 1px solid #e4e7eb; text-align: right; }
+th, td { padding: 0.25rem 0.6rem; border-bottom: 1px solid #e4e7eb; text-align: left; }
 th { background: #f5f7fa; border-bottom: 2px solid #cbd2d9; }
-td:first-child, th:first-child { text-align: left; }
+th.num, td.num { text-align: right; font-variant-numeric: tabular-nums; }
 caption { caption-side: top; text-align: left; color: #52606d; padding-bottom: 0.3rem; }
 figure { margin: 0.8rem 0 1.6rem; }
 figure img { max-width: 100%; height: auto; border: 1px solid #e4e7eb; }
@@ -53,12 +55,20 @@ def _text(b: Text) -> str:
     return "\n".join(f"<p>{_esc(p)}</p>" for p in paras)
 
 
+def _numeric(series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
 def _table(b: Table) -> str:
     df = b.frame
-    head = "".join(f"<th>{_esc(c)}</th>" for c in df.columns)
+    num = [_numeric(df[c]) for c in df.columns]
+    cls = [' class="num"' if k else "" for k in num]
+    head = "".join(f"<th{c}>{_esc(col)}</th>" for col, c in zip(df.columns, cls, strict=True))
     rows = []
     for row in df.itertuples(index=False):
-        cells = "".join(f"<td>{_esc(format_cell(v, b.floatfmt))}</td>" for v in row)
+        cells = "".join(
+            f"<td{c}>{_esc(format_cell(v, b.floatfmt))}</td>" for v, c in zip(row, cls, strict=True)
+        )
         rows.append(f"<tr>{cells}</tr>")
     cap = f"<caption>{_esc(b.caption)}</caption>" if b.caption else ""
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

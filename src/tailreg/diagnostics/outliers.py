@@ -76,6 +76,9 @@ class OutlierDiagnostics:
         The column of ``table`` the leverage rule thresholds.
     leverage_cutoff : float
         Its cutoff: :math:`\\sqrt{\\chi^2_{p,0.975}}` or :math:`2k/n`.
+    zero_weight_cutoff : float
+        :math:`|r|/\\hat s` beyond which the weight is 0 (``extra["c_psi"]`` of the fit; NaN
+        when the fit does not state it).
     scale : float
     """
 
@@ -92,6 +95,7 @@ class OutlierDiagnostics:
     leverage_rule: str
     leverage_measure: str
     leverage_cutoff: float
+    zero_weight_cutoff: float
     scale: float
 
 
@@ -225,5 +229,6 @@ def outlier_diagnostics(
         leverage_rule=rule,
         leverage_measure=measure,
         leverage_cutoff=float(lev_cut),
+        zero_weight_cutoff=float(res.extra.get("c_psi", math.nan)),
         scale=s,
     )
