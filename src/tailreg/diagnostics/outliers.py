@@ -148,6 +148,21 @@ def _classify(outlier: np.ndarray, leverage: np.ndarray) -> np.ndarray:
     return kind
 
 
+def _leverage(Xa: np.ndarray, h: np.ndarray, k: int, random_state: SeedLike):
+    """(robust distances, leverage flags, rule text, measure name, cutoff): robust distances
+    of the non-constant regressors, or the hat values when the MCD scatter is singular."""
+    n = Xa.shape[0]
+    regs = Xa[:, np.ptp(Xa, axis=0) > 0]
+    rd = robust_distances(regs, random_state=random_state)
+    if rd is not None:
+        cut = math.sqrt(stats.chi2.ppf(LEVERAGE_QUANTILE, regs.shape[1]))
+        rule = f"robust distance (MCD) above sqrt(chi2_{regs.shape[1]}(0.975)) = {cut:.3f}"
+        return rd, rd > cut, rule, "robust_distance", cut
+    cut = 2 * k / n
+    rule = f"hat value above 2k/n = {cut:.3f} (MCD scatter singular or no regressor)"
+    return np.full(n, math.nan), h > cut, rule, "hat", cut
+
+
 def outlier_diagnostics(
     fit, X, *, cutoff: float = OUTLIER_CUTOFF, random_state: SeedLike = None
 ) -> OutlierDiagnostics:
@@ -184,19 +199,7 @@ def outlier_diagnostics(
     intercept = "const" in getattr(res, "params", pd.Series(dtype=float)).index
     design = np.column_stack([np.ones(n), Xa]) if intercept else Xa
     h = hat_values(design)
-    regs = Xa[:, np.ptp(Xa, axis=0) > 0]
-    rd = robust_distances(regs, random_state=random_state)
-    if rd is not None:
-        rd_cut = math.sqrt(stats.chi2.ppf(LEVERAGE_QUANTILE, regs.shape[1]))
-        leverage = rd > rd_cut
-        measure, lev_cut = "robust_distance", rd_cut
-        rule = f"robust distance (MCD) above sqrt(chi2_{regs.shape[1]}(0.975)) = {rd_cut:.3f}"
-    else:
-        rd = np.full(n, math.nan)
-        hk = 2 * design.shape[1] / n
-        leverage = h > hk
-        measure, lev_cut = "hat", hk
-        rule = f"hat value above 2k/n = {hk:.3f} (MCD scatter singular or no regressor)"
+    rd, leverage, rule, measure, lev_cut = _leverage(Xa, h, design.shape[1], random_state)
     u = r / s
     outlier = np.abs(u) > cutoff
     p0 = 2 * stats.norm.sf(cutoff)
