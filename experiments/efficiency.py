@@ -13,7 +13,7 @@ and n Var(slope) -> V (M^-1)_11, so slope efficiencies are the location efficien
 Scale conventions: Huber and bisquare re-estimate the MAD of the residuals, so their theory is
 ``scale="estimated"`` (the engine's registry); for the slope the estimated scale enters only
 through its limit (targets.py). MM's theory is the bisquare M-step at the limit of its
-S-scale (``tailreg.population``, via the engine's ``cell_targets``, which also
+S-scale (``tailreg.theory``, via the engine's ``cell_targets``, which also
 gives the theory curves here). The Student-t MLE with estimated df has no variance formula:
 only Monte Carlo points are shown for it, except that on the t family it is the MLE of the
 true model, whose location efficiency is 1 (the information matrix of a symmetric

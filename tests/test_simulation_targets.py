@@ -11,9 +11,9 @@ from scipy import stats
 from tailreg import theory
 from tailreg.distributions import make
 from tailreg.losses import Huber
-from tailreg.population import s_functional, t_mle_functional
 from tailreg.simulation import Study
 from tailreg.simulation.targets import cell_targets
+from tailreg.theory import s_functional, t_mle_functional
 
 NAMES = ("const", "x1")
 

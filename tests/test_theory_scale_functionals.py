@@ -12,7 +12,6 @@ from scipy import integrate as sp_integrate
 from scipy import optimize
 
 from tailreg import distributions as D
-from tailreg import population
 from tailreg.losses import Bisquare, StudentT
 from tailreg.theory import m_scale_functional, normal_expectation, s_functional, t_mle_functional
 
@@ -92,11 +91,6 @@ def test_t_mle_functional_at_its_own_law(df):
     assert t_mle_functional(D.StudentT(df), df) == pytest.approx((0.0, 1.0), abs=1e-11)
     law = D.make("t", df=df, center="median", scale="iqr")
     assert t_mle_functional(law, df)[1] == pytest.approx(1.0 / D.StudentT(df).iqr(), rel=1e-11)
-
-
-def test_legacy_module_reexports_the_theory_functionals():
-    assert population.s_functional is s_functional
-    assert population.t_mle_functional is t_mle_functional
 
 
 def test_results_are_cached_per_law():

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import population, theory
+from .. import theory
 from .._validation import SeedLike, check_in_range, check_random_state
 from ..exceptions import ConvergenceWarning, ExactFitWarning
 from ..inference.results import FitResult
@@ -154,7 +154,7 @@ class MM(BaseRegressor):
         so there ``avar`` is NaN for asymmetric laws; the slopes have the fixed-scale variance.
         """
         c_chi, c_psi, b = self._constants()
-        scale = population.s_functional(law, c_chi, b)[1]
+        scale = theory.s_functional(law, c_chi, b)[1]
         if not math.isfinite(scale):
             return None
         return theory.target(Bisquare(c_psi), law, scale, symmetric_only_avar=True)

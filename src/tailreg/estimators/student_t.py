@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import population, theory
+from .. import theory
 from .._validation import check_positive
 from ..exceptions import ConvergenceWarning, MultipleOptimaWarning
 from ..inference.covariance import CovContext, standard_errors
@@ -138,7 +138,7 @@ class StudentTMLE(BaseRegressor):
         if self.df is None:
             return None
         df = float(self.df)
-        scale = population.t_mle_functional(law, df)[1]
+        scale = theory.t_mle_functional(law, df)[1]
         if not math.isfinite(scale):
             return None
         return theory.target(StudentT(df), law, scale, symmetric_only_avar=True)

@@ -41,11 +41,12 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
-from scipy import integrate, optimize, stats
+from scipy import optimize
 from threadpoolctl import ThreadpoolController
 
 from .._linalg import Design
 from ..losses import Bisquare
+from ..theory import normal_expectation
 
 __all__ = [
     "BISQUARE_CHI_C50",
@@ -76,12 +77,6 @@ def _threadpools() -> ThreadpoolController:
 # tuning constants
 
 
-def _normal_expectation(f, c: float) -> float:
-    """:math:`E f(Z)` for a function constant beyond :math:`|z| = c` (Z standard normal)."""
-    inside, _ = integrate.quad(lambda z: 2.0 * f(z) * stats.norm.pdf(z), 0.0, c, epsabs=1e-13)
-    return inside + 2.0 * stats.norm.sf(c) * float(f(np.array(c + 1.0)))
-
-
 @cache
 def bisquare_c_for_breakdown(breakdown: float) -> float:
     r"""Bisquare ``c`` of an S-estimator with the given breakdown point.
@@ -101,7 +96,7 @@ def bisquare_c_for_breakdown(breakdown: float) -> float:
     """
 
     def gap(c: float) -> float:
-        return _normal_expectation(lambda u: chi(u, c), c) - breakdown
+        return normal_expectation(Bisquare(c).chi, c) - breakdown
 
     return float(optimize.brentq(gap, 0.05, 50.0, xtol=1e-12))
 
@@ -124,8 +119,8 @@ def bisquare_c_for_efficiency(efficiency: float) -> float:
 
     def gap(c: float) -> float:
         loss = Bisquare(c)
-        num = _normal_expectation(loss.psi_prime, c) ** 2
-        den = _normal_expectation(lambda u: loss.psi(u) ** 2, c)
+        num = normal_expectation(loss.psi_prime, c) ** 2
+        den = normal_expectation(lambda u: loss.psi(u) ** 2, c)
         return num / den - efficiency
 
     return float(optimize.brentq(gap, 0.1, 100.0, xtol=1e-12))
@@ -136,13 +131,12 @@ def bisquare_c_for_efficiency(efficiency: float) -> float:
 
 
 def chi(u: np.ndarray, c: float) -> np.ndarray:
-    r"""Bisquare loss normalised to :math:`\sup\chi = 1`: :math:`\chi_c = \rho_c / (c^2/6)`.
+    r"""Bisquare loss normalised to :math:`\sup\chi = 1`: ``Bisquare(c).chi(u)``.
 
-    This is robustbase's ``Mchi(u, c, "bisquare")`` (and ``tukeyChi``), the scale function
-    of its S-estimator.
+    robustbase's ``Mchi(u, c, "bisquare")``, the scale function of its S-estimator; one
+    implementation, :meth:`tailreg.losses.Bisquare.chi`.
     """
-    t = np.minimum((np.asarray(u, dtype=float) / c) ** 2, 1.0)
-    return t * (3.0 + t * (-3.0 + t))
+    return Bisquare(c).chi(u)
 
 
 def _ave_chi(R: np.ndarray, s: np.ndarray, c: float, dof: int) -> np.ndarray:
