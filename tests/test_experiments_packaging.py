@@ -131,4 +131,6 @@ def test_studies_run_from_any_directory(tmp_path, monkeypatch):
     assert config_file("robustness").read_text().startswith("# Study `robustness`")
     path = reproduce.build_report(tmp_path / "r", quick=True)
     text = path.read_text()
-    assert text.startswith("# Least squares under skewed") and "Not run in this reproduction" in text
+    assert (
+        text.startswith("# Least squares under skewed") and "Not run in this reproduction" in text
+    )

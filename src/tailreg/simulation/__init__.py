@@ -16,6 +16,7 @@ from .generate import replay
 from .metrics import summarize
 from .spec import Cell, Design, ErrorSpec, EstimatorSpec, Study
 from .store import read_results
+from .tasks import Task, TaskRun, run_tasks
 
 __all__ = [
     "Cell",
@@ -25,8 +26,11 @@ __all__ = [
     "SimulationError",
     "Study",
     "StudyRun",
+    "Task",
+    "TaskRun",
     "read_results",
     "replay",
     "run_study",
+    "run_tasks",
     "summarize",
 ]
