@@ -9,8 +9,8 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
-
 import tailreg_experiments
+
 from tailreg import reproduce
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,9 +78,11 @@ def test_plugin_studies_come_from_the_entry_point_group(tmp_path, monkeypatch):
     monkeypatch.setattr(reproduce.metadata, "entry_points", fake)
     with pytest.warns(RuntimeWarning, match="ignoring the plug-in study 'robustness'"):
         assert reproduce.available_studies()[-2:] == ("broken", "toy")
-    with pytest.warns(RuntimeWarning):
-        with pytest.raises(TypeError, match="'broken' .* has no main and no report_section"):
-            reproduce.load_study("broken")
+    with (
+        pytest.warns(RuntimeWarning),
+        pytest.raises(TypeError, match=r"'broken' .* has no main and no report_section"),
+    ):
+        reproduce.load_study("broken")
     out = tmp_path / "out"
     with pytest.warns(RuntimeWarning):
         assert reproduce.main(["--only", "toy", "--out", str(out), "--backend", "serial"]) == 0

@@ -104,6 +104,8 @@ def test_bad_tasks_are_clear_errors(tmp_path):
         run_tasks(draw, [Task("a", seed=1), Task("a", seed=1)], tmp_path, progress=False)
     with pytest.raises(TypeError, match="not a tailreg Task"):
         run_tasks(draw, [{"key": "a"}], tmp_path, progress=False)
+    with pytest.raises(TypeError, match="task 'x': the payload must be JSON data"):
+        run_tasks(draw, [Task("x", {"a": np.arange(3)}, seed=1)], tmp_path, progress=False)
     with pytest.raises(TaskError, match="returned list, not a pandas DataFrame"):
         run_tasks(not_a_frame, [Task("x", seed=1)], tmp_path, progress=False)
 

@@ -101,11 +101,15 @@ class Task:
     @functools.cached_property
     def fingerprint(self) -> str:
         """sha256 of the key, the seed and the payload (canonical JSON)."""
-        text = json.dumps(
-            {"key": self.key, "seed": self.seed, "payload": self.payload},
-            sort_keys=True,
-            default=str,
-        )
+        try:
+            text = json.dumps(
+                {"key": self.key, "seed": self.seed, "payload": self.payload}, sort_keys=True
+            )
+        except TypeError as exc:
+            raise TypeError(
+                f"task {self.key!r}: the payload must be JSON data (numbers, strings, lists, "
+                f"dicts) so that it can be fingerprinted: {exc}"
+            ) from exc
         return hashlib.sha256(text.encode()).hexdigest()
 
     @property
