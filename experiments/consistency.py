@@ -14,224 +14,120 @@ engine's ``pseudo_true``). Where the theory has no target (MM and the df-estimat
 MLE under a skewed law) the target is the estimate from one big-sample fit
 (``[targets].n`` observations; its standard error is in ``targets.csv``).
 
-This module also holds the plumbing that the `normality` and `efficiency` studies import
-(a two-part engine run, standardized output, shared colours).
+The Monte Carlo runs through :func:`tailreg.simulation.run_study` (a main and a costly
+part, ``common.run_parts``), the big-sample fits through
+:func:`tailreg.simulation.tasks.run_tasks` (one task per law and estimator).
 
 Writes only under ``--out`` (default ``results/consistency/``): ``raw/`` (the engine's stores),
-``summary``, ``rates``, ``targets`` tables (CSV + Markdown), figures (PNG + SVG), ``meta.json``.
+``tasks/targets/`` (the big-sample fits), ``summary``, ``rates``, ``targets`` tables
+(CSV + Markdown), figures (PNG + SVG), ``meta.json``.
 """
 
 from __future__ import annotations
 
-import copy
 import math
-import sys
 import time
-import tomllib
 import warnings
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+from tailreg import plotting, theory
+from tailreg.simulation import summarize
+from tailreg.simulation.generate import draw_x, make_error_law
+from tailreg.simulation.metrics import wls_log_slope
+from tailreg.simulation.registry import make_estimator
+from tailreg.simulation.spec import Design, ErrorSpec, EstimatorSpec
+from tailreg.simulation.task_metrics import median_abs_errors
+from tailreg.simulation.tasks import Task, run_tasks
 
-from _common import cell_seed, study_arguments, write_meta, write_table  # noqa: E402
-
-from tailreg import plotting, theory  # noqa: E402
-from tailreg.simulation import Study, run_study, summarize  # noqa: E402
-from tailreg.simulation.generate import draw_x, make_error_law  # noqa: E402
-from tailreg.simulation.metrics import median_abs_error, wls_log_slope  # noqa: E402
-from tailreg.simulation.registry import make_estimator  # noqa: E402
+from .common import (
+    COLORS,
+    NAMES,
+    PARAMS,
+    est_order,
+    law_objects,
+    load_config,
+    run_parts,
+    split_studies,
+    study_arguments,
+    write_study_meta,
+    write_table,
+)
 
 STUDY = "consistency"
-
-#: display names and colours shared by the studies
-NAMES = {
-    "ols": "OLS",
-    "huber": "Huber",
-    "lad": "LAD",
-    "bisquare": "bisquare",
-    "mm": "MM",
-    "student_t": "t-MLE",
-}
-COLORS = {
-    "ols": "#1f77b4",
-    "huber": "#ff7f0e",
-    "lad": "#2ca02c",
-    "bisquare": "#d62728",
-    "mm": "#9467bd",
-    "student_t": "#8c564b",
-}
-PARAMS = {"const": "intercept", "x1": "slope"}
-
-
-# --------------------------------------------------------------------------------------
-# plumbing shared with normality.py and efficiency.py
-# --------------------------------------------------------------------------------------
-def load_config(path: Path, quick: bool) -> dict:
-    """Read a study TOML; with ``quick`` apply its ``[quick]`` table.
-
-    ``[quick]`` keys ``replications``, ``sample_sizes`` and ``costly_replications`` replace
-    the engine keys; any other key ``k`` replaces ``cfg[table][k']`` for ``k = table_k'``
-    (e.g. ``targets_n`` -> ``[targets].n``).
-    """
-    cfg = tomllib.loads(path.read_text())
-    if quick:
-        for key, value in cfg.get("quick", {}).items():
-            if key in ("replications", "sample_sizes"):
-                cfg[key] = value
-            elif key == "costly_replications":
-                cfg["costly"]["replications"] = value
-            else:
-                table, _, sub = key.partition("_")
-                cfg.setdefault(table, {})[sub] = value
-    return cfg
-
-
-def split_studies(cfg: dict) -> dict[str, Study]:
-    """The engine studies of a config: ``main`` and, if ``[costly]`` names estimators, ``costly``.
-
-    Both share seed, seed block, designs and laws, so replication r of a cell holds the same
-    data in both; ``costly`` runs only its first ``[costly].replications`` replications (and
-    only the designs labelled in ``[costly].designs`` when given).
-    """
-    base = {k: copy.deepcopy(v) for k, v in cfg.items() if k in _ENGINE_KEYS}
-    costly = cfg.get("costly", {})
-    names = set(costly.get("estimators", []))
-    ests = base.pop("estimators")
-    main = [e for e in ests if e.get("label", e["name"]) not in names]
-    rest = [e for e in ests if e.get("label", e["name"]) in names]
-    studies = {"main": Study.from_dict({**base, "estimators": main})}
-    if rest:
-        reps = min(int(costly["replications"]), int(base["replications"]))
-        part = {**base, "name": f"{base['name']}-costly", "replications": reps, "estimators": rest}
-        if "designs" in costly:  # the costly estimators only on these design labels
-            part["designs"] = [d for d in base["designs"] if d.get("label") in costly["designs"]]
-        studies["costly"] = Study.from_dict(part)
-    return studies
-
-
-_ENGINE_KEYS = (
-    "name", "seed", "replications", "sample_sizes", "seed_block", "max_errors",
-    "design", "designs", "errors", "estimators",
-)  # fmt: skip
-
-
-def run_parts(
-    cfg: dict, out: Path, *, backend: str, workers: int, force: bool
-) -> tuple[pd.DataFrame, dict[str, float]]:
-    """Run every engine part into ``out/raw/<part>``; return the joined replications and walls."""
-    frames, walls = [], {}
-    for part, study in split_studies(cfg).items():
-        t0 = time.time()
-        run = run_study(
-            study,
-            out=out / "raw" / part,
-            backend=backend,
-            workers=workers,
-            force=force,
-            progress=sys.stderr.isatty(),
-        )
-        frames.append(run.replications)
-        walls[part] = round(time.time() - t0, 1)
-    return pd.concat(frames, ignore_index=True), walls
-
-
-def law_objects(cfg: dict) -> dict[str, object]:
-    """Law label -> ``tailreg.distributions`` law object of every error spec."""
-    study = split_studies(cfg)["main"]
-    return {e.name: make_error_law(e) for e in study.errors}
-
-
-def save_fig(fig, stem: Path, bottom: float = 0.0, title_lines: int = 1) -> None:
-    """Lay out with room for the suptitle and a bottom legend (inches), then save PNG + SVG.
-
-    ``plotting.save`` runs a plain ``tight_layout``, which would drop that room and let the
-    suptitle overlap the top panels; the layout made here is kept by disabling it for this
-    figure.
-    """
-    h = fig.get_figheight()
-    fig.tight_layout(rect=(0, bottom / h, 1, 1 - (0.12 + 0.2 * title_lines) / h))
-    fig.tight_layout = lambda *a, **k: None
-    plotting.save(fig, stem)
-
-
-def bottom_legend(fig, ax, ncol: int = 8) -> None:
-    """One legend for the figure, below the panels (use with ``save_fig(bottom=...)``)."""
-    handles, labels = ax.get_legend_handles_labels()
-    fig.legend(
-        handles,
-        labels,
-        loc="lower center",
-        ncol=min(ncol, len(labels)),
-        fontsize=7,
-        bbox_to_anchor=(0.5, 0.0),
-    )
-
-
-def est_order(names: Sequence[str]) -> list[str]:
-    """Estimators in the house order."""
-    known = [e for e in NAMES if e in set(names)]
-    return known + sorted(set(names) - set(known))
+TARGET_COLUMNS = ["law", "estimator", "n_fit", "target", "target_se", "nominal"]
 
 
 # --------------------------------------------------------------------------------------
 # intercept targets the theory does not give
 # --------------------------------------------------------------------------------------
-def big_sample_targets(cfg: dict, reps: pd.DataFrame) -> pd.DataFrame:
-    """Big-sample intercept targets where the engine's ``pseudo_true`` is NaN.
+def target_tasks(cfg: dict, reps: pd.DataFrame) -> list[Task]:
+    """Big-sample fits for the intercepts whose engine ``pseudo_true`` is NaN.
 
-    Only for estimators other than OLS (whose target, the mean, is NaN only when the mean
-    does not exist: then there is no target) and i.i.d. laws. With x independent of e the
+    Only for i.i.d. laws and estimators whose target is not the mean (OLS: its target is
+    NaN only when the mean does not exist, and then there is none). With x independent of e the
     intercept target is b0 + T(F) whatever the design, so one fit of ``[targets].n``
-    observations estimates it; the fit's default-kind standard error is kept as its MCSE.
+    observations estimates it (:func:`big_sample_fit`).
     """
     main = split_studies(cfg)
     ests = {s.display: s for st in main.values() for s in st.estimators}
     laws = {e.name: e for e in main["main"].errors}
     design = main["main"].designs[0]
     n_big = int(cfg.get("targets", {}).get("n", 200000))
+    means = mean_estimators(cfg)
     icpt = reps[(reps["parameter"] == "const") & reps["pseudo_true"].isna()]
-    rows = []
+    tasks = []
     for (law, est), _ in icpt.groupby(["law", "estimator"], sort=False):
-        if ests[est].name in ("ols", "gaussian_mle") or not laws[law].iid:
+        if est in means or not laws[law].iid:
             continue
-        rng = np.random.default_rng(cell_seed(int(cfg["seed"]), f"target|{law}|{est}", 0))
-        x = draw_x(design, n_big, rng)
-        y = (
-            design.intercept
-            + x @ np.asarray(design.beta)
-            + make_error_law(laws[law]).sample(n_big, rng)
-        )
-        model = make_estimator(ests[est])
-        if "random_state" in model.get_params():
-            model.set_params(random_state=int(cfg["seed"]))
-        if "n_subsamples" in model.get_params():
-            # the S-step only has to find the main mode of clean data: 50 subsets suffice and
-            # keep the (subsets x n) residual matrix small
-            model.set_params(n_subsamples=50)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fit = model.fit(x, y)
-        res = fit.result_ if hasattr(fit, "result_") else None
-        value = float(fit.intercept_)
-        se = float(res.bse().iloc[0]) if res is not None else math.nan
-        rows.append(
-            {
-                "law": law,
-                "estimator": est,
-                "n_fit": n_big,
-                "target": value,
-                "target_se": se,
-                "nominal": design.intercept,
-            }
-        )
-    return pd.DataFrame(
-        rows, columns=["law", "estimator", "n_fit", "target", "target_se", "nominal"]
-    )
+        payload = {
+            "design": design.to_dict(),
+            "errors": laws[law].to_dict(),
+            "estimator": ests[est].to_dict(),
+            "n": n_big,
+        }
+        tasks.append(Task(f"target|{law}|{est}", payload, seed=int(cfg["seed"])))
+    return tasks
+
+
+def big_sample_fit(task: Task) -> pd.DataFrame:
+    """One fit of ``n`` observations: its intercept and default-kind standard error."""
+    p = task.payload
+    design = Design.from_dict(p["design"])
+    errors = ErrorSpec.from_dict(p["errors"])
+    spec = EstimatorSpec.from_dict(p["estimator"])
+    n_big = p["n"]
+    rng = task.rng(0)
+    x = draw_x(design, n_big, rng)
+    y = design.intercept + x @ np.asarray(design.beta) + make_error_law(errors).sample(n_big, rng)
+    model = make_estimator(spec)
+    if "random_state" in model.get_params():
+        model.set_params(random_state=task.seed)
+    if "n_subsamples" in model.get_params():
+        # the S-step only has to find the main mode of clean data: 50 subsets suffice and
+        # keep the (subsets x n) residual matrix small
+        model.set_params(n_subsamples=50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = model.fit(x, y)
+    res = fit.result_ if hasattr(fit, "result_") else None
+    value = float(fit.intercept_)
+    se = float(res.bse().iloc[0]) if res is not None else math.nan
+    row = [errors.name, spec.display, n_big, value, se, design.intercept]
+    return pd.DataFrame([row], columns=TARGET_COLUMNS)
+
+
+def big_sample_targets(
+    cfg: dict, reps: pd.DataFrame, out: Path, **run: object
+) -> tuple[pd.DataFrame, dict[str, str], int]:
+    """The big-sample targets table (run as tasks into ``out``), the files and tasks run."""
+    tasks = target_tasks(cfg, reps)
+    if not tasks:
+        return pd.DataFrame([], columns=TARGET_COLUMNS), {}, 0
+    done = run_tasks(big_sample_fit, tasks, out, desc=f"{STUDY} targets", **run)
+    return done.frame(), done.files, done.computed
 
 
 def fill_targets(reps: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
@@ -254,25 +150,36 @@ def fill_targets(reps: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
 def medae_table(reps: pd.DataFrame) -> pd.DataFrame:
     """Median absolute error about the target (pseudo-true, else true) per cell, with MCSE."""
     target = reps["pseudo_true"].where(reps["pseudo_true"].notna(), reps["true_value"])
-    err = (reps["estimate"] - target).to_numpy(float)
-    rows = []
-    for key, idx in reps.groupby(
-        ["law", "n", "estimator", "parameter"], sort=False
-    ).indices.items():
-        m, s = median_abs_error(err[idx])
-        rows.append((*key, m, s))
-    return pd.DataFrame(rows, columns=["law", "n", "estimator", "parameter", "medae", "medae_mcse"])
+    return median_abs_errors(
+        reps, ["law", "n", "estimator", "parameter"], reps["estimate"] - target
+    )
 
 
-def theory_rate(law: object, estimator: str) -> float:
-    """Exponent r of error ~ n^-r: 1/2 for bounded-psi estimators, the stable rate for OLS."""
-    if estimator in ("ols", "gaussian_mle"):
+def mean_estimators(cfg: dict) -> set[str]:
+    """Labels of the estimators whose target functional is the mean (least squares)."""
+    law = next(iter(law_objects(cfg).values()))
+    out = set()
+    for part in split_studies(cfg).values():
+        for spec in part.estimators:
+            t = make_estimator(spec).target(law)
+            if t is not None and t.kind == "mean":
+                out.add(spec.display)
+    return out
+
+
+def theory_rate(law: object, mean: bool) -> float:
+    """Exponent r of error ~ n^-r: the stable rate 1 - 1/alpha for the mean functional
+    (OLS; ``tailreg.theory.ols_stable_rate``), 1/2 for the bounded-influence estimators."""
+    if mean:
         return theory.ols_stable_rate(float(law.tail_index))
     return 0.5
 
 
-def rates_table(summary: pd.DataFrame, medae: pd.DataFrame, laws: dict) -> pd.DataFrame:
-    """Fitted rates (minus the log-log slope) from the RMSE and the median |error|."""
+def rates_table(
+    summary: pd.DataFrame, medae: pd.DataFrame, laws: dict, means: set[str]
+) -> pd.DataFrame:
+    """Fitted rates (minus the log-log slope) from the RMSE and the median |error|;
+    ``means`` are the labels of the estimators of the mean (:func:`mean_estimators`)."""
     rows = []
     for (law, est, par), g in medae.groupby(["law", "estimator", "parameter"], sort=False):
         r, rs = wls_log_slope(
@@ -290,7 +197,7 @@ def rates_table(summary: pd.DataFrame, medae: pd.DataFrame, laws: dict) -> pd.Da
                 "rate_rmse_se": float(s["rate_mcse"].iloc[0]),
                 "rate_medae": -r,
                 "rate_medae_se": rs,
-                "rate_theory": theory_rate(laws[law], est),
+                "rate_theory": theory_rate(laws[law], est in means),
                 "R": int(s["n_rep"].min()),
             }
         )
@@ -300,17 +207,6 @@ def rates_table(summary: pd.DataFrame, medae: pd.DataFrame, laws: dict) -> pd.Da
 # --------------------------------------------------------------------------------------
 # figures
 # --------------------------------------------------------------------------------------
-def _plain_log_y(ax) -> None:
-    """Log y axis labelled at 1, 2, 5 x 10^k in plain numbers (minor labels clutter)."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
-    lo, hi = ax.get_ylim()
-    subs = (1.0, 2.0, 5.0) if hi / max(lo, 1e-300) < 100 else (1.0,)
-    ax.yaxis.set_major_locator(LogLocator(base=10, subs=subs))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.yaxis.set_minor_formatter(NullFormatter())
-
-
 def _law_grid(laws: list[str]):
     return plotting.facet(len(laws), ncols=4, width=3.4, height=2.8)
 
@@ -349,7 +245,7 @@ def plot_error(
         ref = d[d["estimator"] != "ols"].sort_values("n")
         y0 = float(ref[ref["n"] == ns[0]][col].median()) if len(ref) else 1.0
         plotting.reference_rate(ax, ns, y0 * 1.6, -0.5, r"$n^{-1/2}$")
-        r = theory_rate(laws[law], "ols")
+        r = theory_rate(laws[law], mean=True)
         if r != 0.5:
             ols = d[(d["estimator"] == "ols") & (d["n"] == ns[0])][col]
             yo = float(ols.iloc[0]) if len(ols) else y0
@@ -357,10 +253,10 @@ def plot_error(
             plotting.reference_rate(ax, ns, yo, -r, lab, color="k", ls=":")
             ax.legend(fontsize=6, loc="lower left", handles=ax.get_lines()[-1:])
         plotting.log_n_axis(ax, ns)
-        _plain_log_y(ax)
+        plotting.plain_log_y(ax)
         ax.set_title(law)
         ax.set_ylabel(("RMSE" if metric == "rmse" else "median |error|") + f" of {PARAMS[par]}")
-    bottom_legend(fig, axes[0])
+    plotting.bottom_legend(fig, axes[0])
     what = "RMSE (mean" if metric == "rmse" else "median absolute error (median"
     target = "about the pseudo-true target" if par == "const" else "(true slope 1)"
     w, center = what.split(" (")
@@ -368,7 +264,7 @@ def plot_error(
         f"{w} of the {PARAMS[par]} {target} against n, log-log "
         f"({center} ± 1.96 MCSE; dashed: $n^{{-1/2}}$)"
     )
-    save_fig(fig, out / f"fig_{metric}_{PARAMS[par]}", bottom=0.3)
+    plotting.save_titled(fig, out / f"fig_{metric}_{PARAMS[par]}", bottom=0.3)
 
 
 def plot_bias(summary: pd.DataFrame, laws: dict, par: str, out: Path) -> None:
@@ -399,13 +295,13 @@ def plot_bias(summary: pd.DataFrame, laws: dict, par: str, out: Path) -> None:
         plotting.log_n_axis(ax, ns)
         ax.set_title(law)
         ax.set_ylabel(r"$\sqrt{n}\,$bias of " + PARAMS[par])
-    bottom_legend(fig, axes[0])
+    plotting.bottom_legend(fig, axes[0])
     target = "its pseudo-true target b0 + T(F)" if par == "const" else "the true slope"
     fig.suptitle(
         f"Bias of the {PARAMS[par]} against {target}, scaled by $\\sqrt{{n}}$ "
         "(mean ± 1.96 MCSE; symlog axis where OLS wanders)"
     )
-    save_fig(fig, out / f"fig_bias_{PARAMS[par]}", bottom=0.3)
+    plotting.save_titled(fig, out / f"fig_bias_{PARAMS[par]}", bottom=0.3)
 
 
 def plot_rates(rates: pd.DataFrame, laws: dict, out: Path) -> None:
@@ -437,28 +333,29 @@ def plot_rates(rates: pd.DataFrame, laws: dict, out: Path) -> None:
         ax.invert_yaxis()
         ax.set_xlabel("fitted rate r (median |error| ~ $n^{-r}$), ±1.96 SE")
         ax.set_title(par)
-    bottom_legend(fig, axes[0], ncol=9)
+    plotting.bottom_legend(fig, axes[0], ncol=9)
     fig.suptitle(
         "Convergence rates: slope of log median |error| on log n, n = "
         f"{int(rates.attrs.get('n_min', 0)) or ''}..{int(rates.attrs.get('n_max', 0)) or ''}"
         " (theory: 1/2; OLS 1 - 1/alpha under tail index alpha < 2)"
     )
-    save_fig(fig, out / "fig_rates", bottom=0.35)
+    plotting.save_titled(fig, out / "fig_rates", bottom=0.35)
 
 
 # --------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
-    args = study_arguments(
-        __doc__, HERE.parent / "results" / STUDY, HERE / f"{STUDY}.toml"
-    ).parse_args(argv)
+    args = study_arguments(__doc__, STUDY).parse_args(argv)
     t0 = time.time()
     cfg = load_config(args.config, args.quick)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
-    reps, walls = run_parts(cfg, out, backend=args.backend, workers=args.workers, force=args.force)
+    run = {"backend": args.backend, "workers": args.workers, "force": args.force}
+    reps, walls = run_parts(cfg, out, **run)
     t1 = time.time()
     reps = reps[reps["parameter"].isin(PARAMS)].reset_index(drop=True)  # not sigma, df
-    targets = big_sample_targets(cfg, reps)
+    targets, files, computed = big_sample_targets(
+        cfg, reps, out / "tasks" / "targets", progress=not args.no_progress, **run
+    )
     write_table(targets, out / "targets")
     reps = fill_targets(reps, targets)
     laws = law_objects(cfg)
@@ -488,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     write_table(summary[keep], out / "summary")
     medae = medae_table(reps)
     write_table(medae, out / "medae")
-    rates = rates_table(summary, medae, laws)
+    rates = rates_table(summary, medae, laws, mean_estimators(cfg))
     rates.attrs.update(n_min=min(cfg["sample_sizes"]), n_max=max(cfg["sample_sizes"]))
     write_table(rates, out / "rates")
     shown = figure_laws(cfg, laws)
@@ -497,11 +394,14 @@ def main(argv: list[str] | None = None) -> int:
         plot_bias(summary, shown, par, out)
     plot_error(summary, medae, shown, "x1", "medae", out)
     plot_rates(rates, laws, out)
-    write_meta(
+    write_study_meta(
         out,
-        {k: v for k, v in cfg.items()},
+        STUDY,
+        cfg,
         t0,
+        cells=files,
         quick=args.quick,
+        targets_computed=computed,
         engine_walls=walls,
         post_seconds=round(time.time() - t1, 1),
     )

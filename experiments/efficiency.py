@@ -29,7 +29,6 @@ Writes only under ``--out`` (default ``results/efficiency/``).
 from __future__ import annotations
 
 import math
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -37,25 +36,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+from tailreg import plotting
+from tailreg.simulation import summarize
+from tailreg.simulation.spec import Cell, ErrorSpec
+from tailreg.simulation.targets import cell_targets
 
-from _common import study_arguments, write_meta, write_table  # noqa: E402
-from consistency import (  # noqa: E402
+from .common import (
     COLORS,
     NAMES,
-    bottom_legend,
     est_order,
     load_config,
     run_parts,
-    save_fig,
     split_studies,
+    study_arguments,
+    write_study_meta,
+    write_table,
 )
-
-from tailreg import plotting  # noqa: E402
-from tailreg.simulation import summarize  # noqa: E402
-from tailreg.simulation.spec import Cell, ErrorSpec  # noqa: E402
-from tailreg.simulation.targets import cell_targets  # noqa: E402
 
 STUDY = "efficiency"
 DF_INF = 60.0  # where the normal (df = infinity) is drawn on the df axis
@@ -213,14 +209,14 @@ def plot_table(eff: pd.DataFrame, cfg: dict, out: Path) -> None:
         ax.set_xlabel(label)
         if mc == "rel_eff":
             ax.set_xscale("log")
-    bottom_legend(fig, axes[1], ncol=7)
+    plotting.bottom_legend(fig, axes[1], ncol=7)
     n = int(eff["n"].iloc[0])
     fig.suptitle(
         f"Efficiency of the slope at n = {n}: Monte Carlo (± 1.96 MCSE) and "
         "asymptotic theory (open diamonds; none for the df-estimated t-MLE)\n"
         "ratio to OLS left blank where OLS has infinite variance"
     )
-    save_fig(fig, out / "fig_efficiency", bottom=0.35, title_lines=2)
+    plotting.save_titled(fig, out / "fig_efficiency", bottom=0.35, title_lines=2)
 
 
 def plot_curves(
@@ -296,14 +292,14 @@ def plot_curves(
         f"points at n = {n} (± 1.96 MCSE; open: no theory; vs OLS only where OLS has "
         "finite variance)"
     )
-    save_fig(fig, out / f"fig_are_{'df' if family == 't' else 'eps'}", bottom=0.75, title_lines=2)
+    plotting.save_titled(
+        fig, out / f"fig_are_{'df' if family == 't' else 'eps'}", bottom=0.75, title_lines=2
+    )
 
 
 # --------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
-    args = study_arguments(
-        __doc__, HERE.parent / "results" / STUDY, HERE / f"{STUDY}.toml"
-    ).parse_args(argv)
+    args = study_arguments(__doc__, STUDY).parse_args(argv)
     t0 = time.time()
     cfg = load_config(args.config, args.quick)
     out = args.out
@@ -319,8 +315,14 @@ def main(argv: list[str] | None = None) -> int:
     plot_table(eff, cfg, out)
     plot_curves(curves, eff, pos, "t", out)
     plot_curves(curves, eff, pos, "contaminated", out)
-    write_meta(
-        out, cfg, t0, quick=args.quick, engine_walls=walls, post_seconds=round(time.time() - t1, 1)
+    write_study_meta(
+        out,
+        STUDY,
+        cfg,
+        t0,
+        quick=args.quick,
+        engine_walls=walls,
+        post_seconds=round(time.time() - t1, 1),
     )
     return 0
 

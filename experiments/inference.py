@@ -13,7 +13,8 @@ fewer replications: ``main`` (OLS, Gaussian MLE, Huber, LAD; n = 50, 200, 1000),
 (MM, Student-t; n = 50, 200) and ``bootstrap`` (LAD with the xy-pairs bootstrap, 200
 resamples; n = 50, 100 replications).
 
-Coverage is computed here, about each estimator's pseudo-true target: the engine's
+Coverage is computed per covariance kind (``tailreg.simulation.task_metrics``), about each
+estimator's pseudo-true target: the engine's
 ``pseudo_true`` for coefficients (the lognormal shifts the robust intercepts), the nominal
 value for laws symmetric about zero where the engine leaves it NaN, and for sigma^2 the
 variance of the error process, E e^2 = Var(u) E[sigma(x)^2] (heteroscedastic) or
@@ -26,24 +27,20 @@ Writes only under ``results/inference/`` (or ``--out``): ``raw/<part>/`` (engine
 from __future__ import annotations
 
 import math
-import sys
 import time
 import tomllib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+from tailreg import plotting
+from tailreg.simulation import run_study
+from tailreg.simulation.generate import make_error_law
+from tailreg.simulation.spec import Design, ErrorSpec, Study
+from tailreg.simulation.task_metrics import critical_value, interval_coverage
 
-from _common import study_arguments, write_meta, write_table  # noqa: E402
-
-from tailreg import plotting  # noqa: E402
-from tailreg.simulation import run_study  # noqa: E402
-from tailreg.simulation.generate import make_error_law  # noqa: E402
-from tailreg.simulation.spec import Design, ErrorSpec, Study  # noqa: E402
+from .common import study_arguments, write_study_meta, write_table
 
 STUDY = "inference"
 STUDY_KEYS = ("seed", "seed_block", "max_errors")
@@ -151,19 +148,10 @@ def coverage_table(reps: pd.DataFrame, study: Study) -> pd.DataFrame:
             continue
         x = d["estimate"].to_numpy(float)
         for kind in kinds:
-            se = d[f"se_{kind}"].to_numpy(float)
-            ok = np.isfinite(x) & np.isfinite(se) & (se > 0)
-            R = int(ok.sum())
-            if R < 2 or not np.isfinite(target):
+            crit = critical_value(kind, int(n) - n_coef, LEVEL)
+            cov = interval_coverage(x, d[f"se_{kind}"].to_numpy(float), target, crit)
+            if cov is None:
                 continue
-            q = 0.5 + LEVEL / 2
-            crit = (
-                float(stats.t.ppf(q, int(n) - n_coef))
-                if kind == "classical"
-                else float(special.ndtri(q))
-            )
-            cov = float(np.mean(np.abs(x[ok] - target) <= crit * se[ok]))
-            sd = float(np.std(x[ok], ddof=1))
             rows.append(
                 {
                     "law": law,
@@ -173,12 +161,7 @@ def coverage_table(reps: pd.DataFrame, study: Study) -> pd.DataFrame:
                     "parameter": param,
                     "target": target,
                     "engine_target": engine,
-                    "n_rep": R,
-                    "coverage": cov,
-                    "coverage_mcse": math.sqrt(cov * (1 - cov) / R),
-                    "mean_se": float(se[ok].mean()),
-                    "sd": sd,
-                    "se_sd": float(se[ok].mean()) / sd if sd > 0 else math.nan,
+                    **cov,
                 }
             )
     return pd.DataFrame(rows)
@@ -268,9 +251,7 @@ def plot_heatmap(
 
 # --------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
-    args = study_arguments(
-        __doc__, HERE.parent / "results" / STUDY, HERE / f"{STUDY}.toml"
-    ).parse_args(argv)
+    args = study_arguments(__doc__, STUDY).parse_args(argv)
     t0 = time.time()
     cfg = load_config(args.config, args.quick)
     studies = build_studies(cfg)
@@ -294,8 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     ]
     plot_heatmap(cov, ("x1", "sigma2"), laws, order, args.out / "fig_coverage_slope")
     plot_heatmap(cov, ("const",), laws, order, args.out / "fig_coverage_intercept")
-    write_meta(
+    write_study_meta(
         args.out,
+        STUDY,
         {"name": cfg["name"], "seed": cfg["seed"], **{p: s.to_dict() for p, s in studies.items()}},
         t0,
         quick=args.quick,

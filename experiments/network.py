@@ -7,40 +7,31 @@ errors are measured on a test grid: the integrated squared error of f_hat, and t
 the input gradient grad f_hat — computed by the backward recursion of
 :meth:`tailreg.network.MLP.input_gradient` — against grad f = (2 cos 2 x1, x2).
 
-Writes only under ``results/network/`` (or ``--out``): ``raw/`` (one Parquet per cell,
-finished cells are skipped on rerun), ``summary.csv``/``summary.md``, figures, ``meta.json``.
+Runs through :func:`tailreg.simulation.tasks.run_tasks`, one task per (law, n). Writes only
+under ``--out`` (default ``results/network/``): ``raw/`` (one Parquet per cell, finished cells
+are skipped on rerun), ``tasks/panel/`` (the 1-D fits of the Cauchy panel),
+``summary.csv``/``summary.md``, figures, ``meta.json``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-import sys
 import time
-import tomllib
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+from tailreg import plotting
+from tailreg.distributions import make
+from tailreg.exceptions import ConvergenceWarning
+from tailreg.network import MLPRegression
+from tailreg.simulation.task_metrics import group_means
+from tailreg.simulation.tasks import Task, run_tasks
 
-from _common import (  # noqa: E402
-    cell_seed,
-    map_tasks,
-    read_cells,
-    study_arguments,
-    write_meta,
-    write_table,
-)
-
-from tailreg import plotting  # noqa: E402
-from tailreg.distributions import make  # noqa: E402
-from tailreg.exceptions import ConvergenceWarning  # noqa: E402
-from tailreg.network import MLPRegression  # noqa: E402
+from .common import read_toml, study_arguments, write_study_meta, write_table
 
 STUDY = "network"
 
@@ -85,25 +76,26 @@ def train(net: dict, loss: str, X, y, random_state: int) -> MLPRegression:
         return model.fit(X, y)
 
 
-def run_cell(task: dict) -> pd.DataFrame:
+def run_cell(task: Task) -> pd.DataFrame:
     """All replications and losses of one (law, n) cell; pure function of ``task``."""
-    law = law_from(task["errors"])
-    grid = _grid(task["grid_points"])
+    p = task.payload
+    law = law_from(p["errors"])
+    grid = _grid(p["grid_points"])
     f_grid, g_grid = f_true(grid), grad_true(grid)
-    net = task["network"]
+    net = p["network"]
     rows = []
-    for rep in range(task["seeds"]):
-        rng = np.random.default_rng(cell_seed(task["seed"], task["key"], rep))
-        n = task["n"]
+    for rep in range(p["seeds"]):
+        rng = task.rng(rep)
+        n = p["n"]
         X = rng.uniform(-1.0, 1.0, size=(n, 2))
-        y = f_true(X) + task["noise_scale"] * law.sample(n, rng)
-        for loss in task["losses"]:
+        y = f_true(X) + p["noise_scale"] * law.sample(n, rng)
+        for loss in p["losses"]:
             model = train(net, loss, X, y, random_state=rep)
             diff = model.predict(grid) - f_grid
             gerr = ((model.input_gradient(grid) - g_grid) ** 2).sum(axis=1)
             rows.append(
                 {
-                    "law": task["law_label"],
+                    "law": p["law_label"],
                     "n": n,
                     "replication": rep,
                     "loss": loss,
@@ -119,18 +111,8 @@ def run_cell(task: dict) -> pd.DataFrame:
 
 def summarize(raw: pd.DataFrame) -> pd.DataFrame:
     """Mean errors per (law, n, loss) with Monte Carlo standard errors sd / sqrt(R)."""
-    g = raw.groupby(["law", "n", "loss"], sort=False)
-    out = g.agg(
-        R=("ise", "size"),
-        ise=("ise", "mean"),
-        ise_sd=("ise", "std"),
-        ise_centred=("ise_centred", "mean"),
-        grad_err=("grad_err", "mean"),
-        grad_sd=("grad_err", "std"),
-        converged=("converged", "mean"),
-    ).reset_index()
-    out["ise_mcse"] = out.pop("ise_sd") / np.sqrt(out["R"])
-    out["grad_err_mcse"] = out.pop("grad_sd") / np.sqrt(out["R"])
+    cols = ["ise", "ise_centred", "grad_err", "converged"]
+    out = group_means(raw, ["law", "n", "loss"], cols, mcse=["ise", "grad_err"])
     return out[
         [
             "law",
@@ -174,25 +156,45 @@ def plot_errors(summary: pd.DataFrame, out: Path) -> None:
         plotting.save(fig, out / fname)
 
 
-def plot_panel(cfg: dict, out: Path) -> None:
-    """1-D fits y = sin(2x) + Cauchy noise, one curve per loss."""
-    panel = cfg["panel"]
-    law = law_from(
-        {k: v for k, v in panel.items() if k != "n"} | {"center": "median", "scale": "iqr"}
-    )
-    rng = np.random.default_rng(cell_seed(cfg["seed"], "panel", 0))
-    n = panel["n"]
+def panel_fits(task: Task) -> pd.DataFrame:
+    """1-D data y = sin(2x) + Cauchy noise and the fit of every loss on a grid (long table)."""
+    p = task.payload
+    law = law_from(p["law"])
+    rng = task.rng(0)
+    n = p["n"]
     x = rng.uniform(-2.0, 2.0, size=(n, 1))
-    y = np.sin(2.0 * x[:, 0]) + cfg["noise_scale"] * law.sample(n, rng)
+    y = np.sin(2.0 * x[:, 0]) + p["noise_scale"] * law.sample(n, rng)
     grid = np.linspace(-2.0, 2.0, 300)[:, None]
+    parts = [pd.DataFrame({"curve": "data", "x": x[:, 0], "y": y})]
+    for loss in p["losses"]:
+        m = train(p["network"], loss, x, y, random_state=0)
+        parts.append(pd.DataFrame({"curve": loss, "x": grid[:, 0], "y": m.predict(grid)}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def panel_task(cfg: dict) -> Task:
+    panel = cfg["panel"]
+    law = {k: v for k, v in panel.items() if k != "n"} | {"center": "median", "scale": "iqr"}
+    payload = {
+        "n": panel["n"],
+        "law": law,
+        "noise_scale": cfg["noise_scale"],
+        "losses": cfg["losses"],
+        "network": cfg["network"],
+    }
+    return Task("panel", payload, seed=cfg["seed"])
+
+
+def plot_panel(fits: pd.DataFrame, n: int, out: Path) -> None:
+    """1-D fits y = sin(2x) + Cauchy noise, one curve per loss."""
+    data = fits[fits["curve"] == "data"]
     fig, axes = plotting.facet(1, ncols=1, width=7.0, height=4.2)
     ax = axes[0]
-    ax.scatter(x[:, 0], y, s=6, color="0.6", label="data (Cauchy noise)")
-    ax.plot(grid[:, 0], np.sin(2.0 * grid[:, 0]), color="k", lw=2, label="true f")
-    net = cfg["network"]
-    for loss in cfg["losses"]:
-        m = train(net, loss, x, y, random_state=0)
-        ax.plot(grid[:, 0], m.predict(grid), lw=1.3, label=f"{loss} loss")
+    ax.scatter(data["x"], data["y"], s=6, color="0.6", label="data (Cauchy noise)")
+    grid = np.linspace(-2.0, 2.0, 300)
+    ax.plot(grid, np.sin(2.0 * grid), color="k", lw=2, label="true f")
+    for loss, d in fits[fits["curve"] != "data"].groupby("curve", sort=False):
+        ax.plot(d["x"], d["y"], lw=1.3, label=f"{loss} loss")
     ax.set_ylim(-4, 4)
     ax.set_xlabel("x")
     ax.set_ylabel("y (clipped to [-4, 4]; outliers off the plot)")
@@ -201,46 +203,52 @@ def plot_panel(cfg: dict, out: Path) -> None:
     plotting.save(fig, out / "fig_cauchy_panel")
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = study_arguments(
-        __doc__, HERE.parent / "results" / STUDY, HERE / f"{STUDY}.toml"
-    ).parse_args(argv)
-    t0 = time.time()
-    cfg = tomllib.loads(args.config.read_text())
-    if args.quick:
-        q = cfg["quick"]
-        cfg["seeds"], cfg["sample_sizes"] = q["seeds"], q["sample_sizes"]
-        cfg["network"]["max_iter"], cfg["grid_points"] = q["max_iter"], q["grid_points"]
+def cell_tasks(cfg: dict) -> list[Task]:
+    """One task per (law, n); the key (hence the seeds) as the study always had it."""
     tasks = []
     for spec in cfg["errors"]:
         label = law_from(spec).label
         for n in cfg["sample_sizes"]:
             key = f"{STUDY}|{label}|n={n}|seeds={cfg['seeds']}|{cfg['network']}"
-            tasks.append(
-                {
-                    "key": key,
-                    "file": f"cell-{hashlib.sha256(key.encode()).hexdigest()[:16]}.parquet",
-                    "seed": cfg["seed"],
-                    "errors": spec,
-                    "law_label": label,
-                    "n": n,
-                    "seeds": cfg["seeds"],
-                    "losses": cfg["losses"],
-                    "noise_scale": cfg["noise_scale"],
-                    "grid_points": cfg["grid_points"],
-                    "network": cfg["network"],
-                }
-            )
-    raw_dir = args.out / "raw"
-    computed = map_tasks(
-        run_cell, tasks, raw_dir, backend=args.backend, workers=args.workers, force=args.force
-    )
-    raw = read_cells(raw_dir, tasks)
-    summary = summarize(raw)
+            payload = {
+                "errors": spec,
+                "law_label": label,
+                "n": n,
+                "seeds": cfg["seeds"],
+                "losses": cfg["losses"],
+                "noise_scale": cfg["noise_scale"],
+                "grid_points": cfg["grid_points"],
+                "network": cfg["network"],
+            }
+            tasks.append(Task(key, payload, seed=cfg["seed"]))
+    return tasks
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = study_arguments(__doc__, STUDY).parse_args(argv)
+    t0 = time.time()
+    cfg = read_toml(args.config)
+    if args.quick:
+        q = cfg["quick"]
+        cfg["seeds"], cfg["sample_sizes"] = q["seeds"], q["sample_sizes"]
+        cfg["network"]["max_iter"], cfg["grid_points"] = q["max_iter"], q["grid_points"]
+    run = {"backend": args.backend, "workers": args.workers, "force": args.force}
+    run["progress"] = not args.no_progress
+    cells = run_tasks(run_cell, cell_tasks(cfg), args.out / "raw", desc=STUDY, **run)
+    summary = summarize(cells.frame())
     write_table(summary, args.out / "summary")
     plot_errors(summary, args.out)
-    plot_panel(cfg, args.out)
-    write_meta(args.out, cfg, t0, quick=args.quick, cells_computed=computed)
+    panel = run_tasks(panel_fits, [panel_task(cfg)], args.out / "tasks" / "panel", **run)
+    plot_panel(panel.frame(), cfg["panel"]["n"], args.out)
+    write_study_meta(
+        args.out,
+        STUDY,
+        cfg,
+        t0,
+        cells={**cells.files, **panel.files},
+        computed=cells.computed + panel.computed,
+        quick=args.quick,
+    )
     return 0
 
 

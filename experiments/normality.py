@@ -17,14 +17,17 @@ a_j the j-th row of (X'X)^-1 X', and its conditional mean is beta, so the uncond
 skewness is gamma_1(e) E[sum a^3] / E[sum a^2]^(3/2); E over X by simulation here. With
 symmetric x, E sum a^3 is about 0 for the slope, not for the intercept.
 
+The Monte Carlo runs through :func:`tailreg.simulation.run_study` (``common.run_parts``), the
+simulated designs of the OLS skewness theory through :func:`tailreg.simulation.tasks.run_tasks`
+(one task per design and n); the standardization and the shape distances are
+:mod:`tailreg.simulation.task_metrics`.
+
 Writes only under ``--out`` (default ``results/normality/``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
-import sys
 import time
 from pathlib import Path
 
@@ -32,119 +35,103 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+from tailreg import plotting
+from tailreg.simulation import summarize
+from tailreg.simulation.generate import draw_x
+from tailreg.simulation.spec import Design
+from tailreg.simulation.task_metrics import shape_distances
+from tailreg.simulation.task_metrics import standardize as standardize_by
+from tailreg.simulation.tasks import Task, run_tasks
 
-from _common import cell_seed, study_arguments, write_meta, write_table  # noqa: E402
-from consistency import (  # noqa: E402
+from .common import (
     COLORS,
     NAMES,
     PARAMS,
-    bottom_legend,
     est_order,
     law_objects,
     load_config,
     run_parts,
-    save_fig,
     split_studies,
+    study_arguments,
+    write_study_meta,
+    write_table,
 )
-
-from tailreg import plotting  # noqa: E402
-from tailreg.simulation import summarize  # noqa: E402
-from tailreg.simulation.generate import draw_x  # noqa: E402
-from tailreg.simulation.metrics import ad_statistic, ks_statistic  # noqa: E402
 
 STUDY = "normality"
 GROUP = ["design", "law", "n", "estimator", "parameter"]
-IQR_NORMAL = 2 * special.ndtri(0.75)  # 1.3489795...
 
 
 def standardize(reps: pd.DataFrame) -> pd.DataFrame:
     """Add ``z`` and ``standardization`` (theory / iqr / mc) per replication row."""
-    reps = reps.copy()
-    z = np.full(len(reps), np.nan)
-    kind = np.empty(len(reps), dtype=object)
-    est = reps["estimate"].to_numpy(float)
-    for key, idx in reps.groupby(GROUP, sort=False).indices.items():
-        n = key[2]
-        x = est[idx]
-        target = float(reps["pseudo_true"].iat[idx[0]])
-        avar = float(reps["avar"].iat[idx[0]])
-        if np.isfinite(avar) and avar > 0 and np.isfinite(target):
-            z[idx], kind[idx] = (x - target) / math.sqrt(avar / n), "theory"
-        elif np.isinf(avar):
-            q1, med, q3 = np.nanpercentile(x, [25, 50, 75])
-            z[idx], kind[idx] = (x - med) / ((q3 - q1) / IQR_NORMAL), "iqr"
-        else:
-            z[idx], kind[idx] = (x - np.nanmean(x)) / np.nanstd(x, ddof=1), "mc"
-    reps["z"], reps["standardization"] = z, kind
-    return reps
-
-
-def _seed(key: tuple) -> int:
-    return int.from_bytes(hashlib.sha256(repr(key).encode()).digest()[:8], "big")
+    return standardize_by(reps, GROUP)
 
 
 def shape_table(reps: pd.DataFrame, summary: pd.DataFrame, bootstrap: int = 200) -> pd.DataFrame:
     """KS and AD of z against N(0, 1) (bootstrap MCSE) with the engine's skewness/kurtosis."""
-    rows = []
-    zz = reps["z"].to_numpy(float)
-    for key, idx in reps.groupby(GROUP, sort=False).indices.items():
-        z = zz[idx]
-        z = z[np.isfinite(z)]
-        R = z.size
-        rng = np.random.default_rng(_seed(key))
-        boot = z[rng.integers(0, R, size=(bootstrap, R))]
-        ks, ad = float(ks_statistic(z)), float(ad_statistic(z))
-        rows.append(
-            {
-                **dict(zip(GROUP, key, strict=True)),
-                "R": R,
-                "standardization": reps["standardization"].iat[idx[0]],
-                "ks": ks,
-                "ks_mcse": float(ks_statistic(boot).std(ddof=1)),
-                "ks_null": 0.8687 / math.sqrt(R),  # E KS under H0 ~ sqrt(pi/2) ln 2 / sqrt(R)
-                "ad": ad,
-                "ad_mcse": float(ad_statistic(boot).std(ddof=1)),
-            }
-        )
-    out = pd.DataFrame(rows)
+    out = shape_distances(reps, GROUP, "z", bootstrap)
     cols = ["skewness", "skewness_mcse", "kurtosis", "kurtosis_mcse"]
     return out.merge(summary[GROUP + cols], on=GROUP, how="left")
 
 
-def ols_skew_theory(cfg: dict, laws: dict, draws: int = 400) -> pd.DataFrame:
+def design_weights(task: Task) -> pd.DataFrame:
+    """E sum a^3 / (E sum a^2)^(3/2) for intercept and slope over simulated designs.
+
+    a_j is row j of (X'X)^-1 X'; E over the design by ``draws`` designs drawn from the task.
+    """
+    p = task.payload
+    design = Design.from_dict(p["design"])
+    n, draws = p["n"], p["draws"]
+    rng = task.rng(0)
+    X = draw_x(design, n, rng, reps=draws)
+    Xc = np.concatenate([np.ones((draws, n, 1)), X], axis=2)
+    A = np.linalg.solve(np.einsum("rni,rnj->rij", Xc, Xc), np.swapaxes(Xc, 1, 2))
+    s2 = (A**2).sum(axis=2).mean(axis=0)
+    s3 = (A**3).sum(axis=2).mean(axis=0)
+    ratio = s3 / s2**1.5
+    return pd.DataFrame(
+        {
+            "design": design.name,
+            "n": n,
+            "parameter": ["const", "x1"],
+            "weight_ratio": ratio[:2].astype(float),
+        }
+    )
+
+
+def ols_skew_theory(cfg: dict, laws: dict, out: Path, draws: int = 400, **run) -> tuple:
     """OLS skewness gamma_1(e) E[sum a^3] / E[sum a^2]^(3/2) for slope and intercept.
 
-    a_j is row j of (X'X)^-1 X'; E over the design by ``draws`` simulated designs.
+    The weight ratios come from :func:`design_weights` (tasks into ``out``); returns the
+    table, the task files and the number of tasks computed.
     """
     study = split_studies(cfg)["main"]
+    tasks = [
+        Task(
+            f"skewtheory|{design.key}|{n}",
+            {"design": design.to_dict(), "n": n, "draws": draws},
+            seed=int(cfg["seed"]),
+        )
+        for design in study.designs
+        for n in study.sample_sizes
+    ]
+    done = run_tasks(design_weights, tasks, out, desc=f"{STUDY} theory", **run)
+    weights = done.frame()
     rows = []
-    for design in study.designs:
-        for n in study.sample_sizes:
-            rng = np.random.default_rng(
-                cell_seed(int(cfg["seed"]), f"skewtheory|{design.key}|{n}", 0)
-            )
-            X = draw_x(design, n, rng, reps=draws)
-            Xc = np.concatenate([np.ones((draws, n, 1)), X], axis=2)
-            A = np.linalg.solve(np.einsum("rni,rnj->rij", Xc, Xc), np.swapaxes(Xc, 1, 2))
-            s2 = (A**2).sum(axis=2).mean(axis=0)
-            s3 = (A**3).sum(axis=2).mean(axis=0)
-            ratio = s3 / s2**1.5
-            for law in cfg.get("skewed_laws", []):
-                g1 = float(laws[law].skewness())
-                for j, par in enumerate(("const", "x1")):
-                    rows.append(
-                        {
-                            "design": design.name,
-                            "law": law,
-                            "n": n,
-                            "parameter": par,
-                            "weight_ratio": float(ratio[j]),
-                            "skewness_theory": g1 * float(ratio[j]),
-                        }
-                    )
-    return pd.DataFrame(rows)
+    for _, w in weights.groupby(["design", "n"], sort=False):
+        for law in cfg.get("skewed_laws", []):
+            g1 = float(laws[law].skewness())
+            for r in w.itertuples(index=False):
+                rows.append(
+                    {
+                        "design": r.design,
+                        "law": law,
+                        "n": r.n,
+                        "parameter": r.parameter,
+                        "weight_ratio": float(r.weight_ratio),
+                        "skewness_theory": g1 * float(r.weight_ratio),
+                    }
+                )
+    return pd.DataFrame(rows), done.files, done.computed
 
 
 # --------------------------------------------------------------------------------------
@@ -225,7 +212,7 @@ def plot_qq(reps: pd.DataFrame, cfg: dict, design: str, par: str, out: Path) -> 
         f"QQ plots of z = (estimate - target)/sqrt(V/n) for the {PARAMS[par]} "
         f"({design}), against N(0,1); clipped at ±{lim:g}"
     )
-    save_fig(fig, out / f"fig_qq_{PARAMS[par]}", bottom=0.3)
+    plotting.save_titled(fig, out / f"fig_qq_{PARAMS[par]}", bottom=0.3)
 
 
 def plot_ks_ad(shape: pd.DataFrame, cfg: dict, design: str, par: str, out: Path) -> None:
@@ -258,12 +245,12 @@ def plot_ks_ad(shape: pd.DataFrame, cfg: dict, design: str, par: str, out: Path)
                 ax.set_title(law)
             if j == 0:
                 ax.set_ylabel(label)
-    bottom_legend(fig, axes[0])
+    plotting.bottom_legend(fig, axes[0])
     fig.suptitle(
         f"Distance of the standardized {PARAMS[par]} ({design}) to N(0,1) against n "
         "(± 1.96 bootstrap MCSE; dotted: KS noise level of the main replications)"
     )
-    save_fig(fig, out / f"fig_ks_ad_{PARAMS[par]}", bottom=0.3)
+    plotting.save_titled(fig, out / f"fig_ks_ad_{PARAMS[par]}", bottom=0.3)
 
 
 def plot_moments(
@@ -297,13 +284,13 @@ def plot_moments(
                 ax.set_title(law)
             if j == 0:
                 ax.set_ylabel(label)
-    bottom_legend(fig, axes[len(laws) - 1])
+    plotting.bottom_legend(fig, axes[len(laws) - 1])
     fig.suptitle(
         f"Skewness and excess kurtosis of the sampling distribution of the "
         f"{PARAMS[par]} ({design}) against n (± 1.96 bootstrap MCSE; symlog axis; "
         r"dotted: OLS $\gamma_1/\sqrt{n}$, $\gamma_2/n$)"
     )
-    save_fig(fig, out / f"fig_moments_{PARAMS[par]}", bottom=0.3)
+    plotting.save_titled(fig, out / f"fig_moments_{PARAMS[par]}", bottom=0.3)
 
 
 def plot_skew_design(shape: pd.DataFrame, theory: pd.DataFrame, cfg: dict, out: Path) -> None:
@@ -358,40 +345,49 @@ def plot_skew_design(shape: pd.DataFrame, theory: pd.DataFrame, cfg: dict, out: 
             plotting.log_n_axis(ax, shape["n"].unique())
             ax.set_title(f"{law} errors, {des}")
             ax.set_ylabel("skewness of beta_hat")
-    bottom_legend(fig, axes[0], ncol=4)
+    plotting.bottom_legend(fig, axes[0], ncol=4)
     fig.suptitle(
         "Skewness of slope (solid) and intercept (dashed) against n (± 1.96 MCSE)\n"
         r"symmetric x: slope stays symmetric ($\sum w_i^3 \approx 0$); "
         "lognormal x: it does not (black: OLS theory; y axis clipped)"
     )
-    save_fig(fig, out / "fig_skewness_design", bottom=0.8, title_lines=2)
+    plotting.save_titled(fig, out / "fig_skewness_design", bottom=0.8, title_lines=2)
 
 
 # --------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
-    args = study_arguments(
-        __doc__, HERE.parent / "results" / STUDY, HERE / f"{STUDY}.toml"
-    ).parse_args(argv)
+    args = study_arguments(__doc__, STUDY).parse_args(argv)
     t0 = time.time()
     cfg = load_config(args.config, args.quick)
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
-    reps, walls = run_parts(cfg, out, backend=args.backend, workers=args.workers, force=args.force)
+    run = {"backend": args.backend, "workers": args.workers, "force": args.force}
+    reps, walls = run_parts(cfg, out, **run)
     t1 = time.time()
     laws = law_objects(cfg)
     reps = standardize(reps[reps["parameter"].isin(PARAMS)].reset_index(drop=True))
     summary = summarize(reps, reference="ols", bootstrap=200)
     shape = shape_table(reps, summary)
     write_table(shape, out / "shape")
-    theory = ols_skew_theory(cfg, laws)
+    theory, files, computed = ols_skew_theory(
+        cfg, laws, out / "tasks" / "skewness_theory", progress=not args.no_progress, **run
+    )
     write_table(theory, out / "skewness_theory")
     design0 = split_studies(cfg)["main"].designs[0].name
     plot_qq(reps, cfg, design0, "x1", out)
     plot_ks_ad(shape, cfg, design0, "x1", out)
     plot_moments(shape, laws, cfg, design0, "const", out)
     plot_skew_design(shape, theory, cfg, out)
-    write_meta(
-        out, cfg, t0, quick=args.quick, engine_walls=walls, post_seconds=round(time.time() - t1, 1)
+    write_study_meta(
+        out,
+        STUDY,
+        cfg,
+        t0,
+        cells=files,
+        quick=args.quick,
+        engine_walls=walls,
+        theory_tasks_computed=computed,
+        post_seconds=round(time.time() - t1, 1),
     )
     return 0
 

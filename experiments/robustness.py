@@ -8,42 +8,35 @@ sensitivity curve SC(z) = n (T(x_1..x_{n-1}, z) - T(x_1..x_{n-1})) shows the cha
 slope when one observation moves, vertically (y = z at x = 1) or along a leverage path
 (x = z, y = 0).
 
-Writes only under ``results/robustness/``.
+Runs through :func:`tailreg.simulation.tasks.run_tasks`: one task per (kind, eps) with all
+its replications (``raw/``), one for the sensitivity curves (``tasks/sensitivity/``).
+Writes only under ``--out`` (default ``results/robustness/``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import sys
 import time
-import tomllib
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+from tailreg import plotting
+from tailreg.simulation.registry import make_estimator
+from tailreg.simulation.spec import EstimatorSpec
+from tailreg.simulation.task_metrics import error_summary, group_means
+from tailreg.simulation.tasks import Task, run_tasks
 
-from _common import (  # noqa: E402
-    cell_seed,
-    map_tasks,
-    read_cells,
-    study_arguments,
-    write_meta,
-    write_table,
-)
-
-from tailreg import plotting  # noqa: E402
-from tailreg.simulation.registry import estimator_class  # noqa: E402
+from .common import read_toml, study_arguments, write_study_meta, write_table
 
 STUDY = "robustness"
+#: the model's keys of the study file that the replications depend on
+MODEL_KEYS = ("n", "intercept", "slope", "vertical", "leverage", "estimators")
 
 
 def make(spec: dict):
-    params = {k: v for k, v in spec.items() if k not in ("name", "label")}
-    return estimator_class(spec["name"])(**params)
+    return make_estimator(EstimatorSpec.from_dict(spec))
 
 
 def label(spec: dict) -> str:
@@ -65,13 +58,14 @@ def contaminate(X, y, eps, kind, cfg, rng):
     return X, y
 
 
-def run_cell(task: dict) -> pd.DataFrame:
-    cfg = task["cfg"]
-    R, n = task["replications"], cfg["n"]
-    rng = np.random.default_rng(cell_seed(cfg["seed"], task["data_key"], 0))
+def run_cell(task: Task) -> pd.DataFrame:
+    """All replications and estimators of one (kind, eps) cell; pure function of ``task``."""
+    cfg = task.payload["model"]
+    R, n = task.payload["replications"], cfg["n"]
+    rng = task.rng(0)
     X = rng.standard_normal((R, n, 1))
     y = cfg["intercept"] + cfg["slope"] * X[..., 0] + rng.standard_normal((R, n))
-    X, y = contaminate(X, y, task["eps"], task["kind"], cfg, rng)
+    X, y = contaminate(X, y, task.payload["eps"], task.payload["kind"], cfg, rng)
     rows = []
     for spec in cfg["estimators"]:
         est = make(spec)
@@ -81,8 +75,8 @@ def run_cell(task: dict) -> pd.DataFrame:
         for r in range(R):
             rows.append(
                 {
-                    "kind": task["kind"],
-                    "eps": task["eps"],
+                    "kind": task.payload["kind"],
+                    "eps": task.payload["eps"],
                     "replication": r,
                     "estimator": label(spec),
                     "intercept": fits.coef[r, 0],
@@ -94,34 +88,14 @@ def run_cell(task: dict) -> pd.DataFrame:
 
 
 def summarize(raw: pd.DataFrame, cfg: dict) -> pd.DataFrame:
+    """Bias and RMSE (MCSE) of slope, intercept and the coefficient the outliers attack."""
     raw = raw.assign(err=raw["slope"] - cfg["slope"], ierr=raw["intercept"] - cfg["intercept"])
     # vertical outliers independent of x move the intercept; leverage points move the slope
     raw["aerr"] = np.where(raw["kind"] == "vertical", raw["ierr"], raw["err"])
-    g = raw.groupby(["kind", "eps", "estimator"], sort=False)
-    out = g.agg(
-        R=("err", "size"),
-        slope_bias=("err", "mean"),
-        slope_sd=("err", "std"),
-        slope_mse=("err", lambda e: np.mean(e**2)),
-        slope_mse_sd=("err", lambda e: np.std(e**2, ddof=1)),
-        intercept_bias=("ierr", "mean"),
-        intercept_sd=("ierr", "std"),
-        bias=("aerr", "mean"),
-        sd=("aerr", "std"),
-        mse=("aerr", lambda e: np.mean(e**2)),
-        mse_sd=("aerr", lambda e: np.std(e**2, ddof=1)),
-        converged=("converged", "mean"),
-    ).reset_index()
-    root_r = np.sqrt(out["R"])
-    out["slope_bias_mcse"] = out["slope_sd"] / root_r
-    out["slope_rmse"] = np.sqrt(out["slope_mse"])
-    # delta method: se(sqrt(m)) = se(m) / (2 sqrt(m))
-    out["slope_rmse_mcse"] = out["slope_mse_sd"] / root_r / (2 * out["slope_rmse"])
-    out["intercept_bias_mcse"] = out["intercept_sd"] / root_r
+    by = ["kind", "eps", "estimator"]
+    out = error_summary(raw, by, {"slope_": "err", "intercept_": "ierr", "": "aerr"})
+    out["converged"] = group_means(raw, by, ["converged"], mcse=())["converged"]
     out["coefficient"] = np.where(out["kind"] == "vertical", "intercept", "slope")
-    out["bias_mcse"] = out["sd"] / root_r
-    out["rmse"] = np.sqrt(out["mse"])
-    out["rmse_mcse"] = out["mse_sd"] / root_r / (2 * out["rmse"])
     out["breakdown_theory"] = out["estimator"].map(cfg["breakdown"])
     return out[
         [
@@ -146,9 +120,11 @@ def summarize(raw: pd.DataFrame, cfg: dict) -> pd.DataFrame:
     ]
 
 
-def sensitivity(cfg: dict) -> pd.DataFrame:
+def sensitivity(task: Task) -> pd.DataFrame:
+    """Empirical sensitivity curves of every estimator's slope, both paths."""
+    cfg = task.payload
     sc = cfg["sensitivity"]
-    rng = np.random.default_rng(cell_seed(cfg["seed"], "sensitivity", 0))
+    rng = task.rng(0)
     n = sc["n"]
     x = rng.standard_normal(n - 1)
     y = cfg["intercept"] + cfg["slope"] * x + rng.standard_normal(n - 1)
@@ -172,6 +148,25 @@ def sensitivity(cfg: dict) -> pd.DataFrame:
             for zi, s in zip(z, slopes, strict=True):
                 rows.append({"path": path, "z": zi, "estimator": label(spec), "sc": n * (s - base)})
     return pd.DataFrame(rows)
+
+
+def cell_tasks(cfg: dict) -> list[Task]:
+    """One task per (kind, eps); the estimators are not in the key (common random numbers)."""
+    model = {k: cfg[k] for k in MODEL_KEYS}
+    return [
+        Task(
+            f"{STUDY}|{kind}|eps={eps}|n={cfg['n']}|R={cfg['replications']}",
+            {"kind": kind, "eps": eps, "replications": cfg["replications"], "model": model},
+            seed=cfg["seed"],
+        )
+        for kind in ("vertical", "leverage")
+        for eps in cfg["fractions"]
+    ]
+
+
+def sensitivity_task(cfg: dict) -> Task:
+    keys = ("intercept", "slope", "sensitivity", "estimators")
+    return Task("sensitivity", {k: cfg[k] for k in keys}, seed=cfg["seed"])
 
 
 def plot(summary: pd.DataFrame, sc: pd.DataFrame, out: Path) -> None:
@@ -227,44 +222,31 @@ def plot(summary: pd.DataFrame, sc: pd.DataFrame, out: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = study_arguments(
-        __doc__, HERE.parent / "results" / STUDY, HERE / f"{STUDY}.toml"
-    ).parse_args(argv)
+    args = study_arguments(__doc__, STUDY).parse_args(argv)
     t0 = time.time()
-    cfg = tomllib.loads(args.config.read_text())
+    cfg = read_toml(args.config)
     if args.quick:
         cfg["replications"] = cfg["quick"]["replications"]
         cfg["fractions"] = cfg["quick"]["fractions"]
         cfg["sensitivity"]["points"] = cfg["quick"]["points"]
-    tasks = []
-    for kind in ("vertical", "leverage"):
-        for eps in cfg["fractions"]:
-            data_key = f"{STUDY}|{kind}|eps={eps}|n={cfg['n']}|R={cfg['replications']}"
-            key = data_key + "|" + "|".join(label(s) for s in cfg["estimators"])
-            tasks.append(
-                {
-                    "cfg": cfg,
-                    "kind": kind,
-                    "eps": eps,
-                    "replications": cfg["replications"],
-                    "data_key": data_key,
-                    "file": f"cell-{hashlib.sha256(key.encode()).hexdigest()[:16]}.parquet",
-                }
-            )
-    computed = map_tasks(
-        run_cell,
-        tasks,
-        args.out / "raw",
-        backend=args.backend,
-        workers=args.workers,
-        force=args.force,
-    )
-    summary = summarize(read_cells(args.out / "raw", tasks), cfg)
+    run = {"backend": args.backend, "workers": args.workers, "force": args.force}
+    run["progress"] = not args.no_progress
+    cells = run_tasks(run_cell, cell_tasks(cfg), args.out / "raw", desc=STUDY, **run)
+    summary = summarize(cells.frame(), cfg)
     write_table(summary, args.out / "summary")
-    sc = sensitivity(cfg)
-    write_table(sc, args.out / "sensitivity")
-    plot(summary, sc, args.out)
-    write_meta(args.out, cfg, t0, quick=args.quick, cells_computed=computed)
+    sc = run_tasks(sensitivity, [sensitivity_task(cfg)], args.out / "tasks" / "sensitivity", **run)
+    sc_table = sc.frame()
+    write_table(sc_table, args.out / "sensitivity")
+    plot(summary, sc_table, args.out)
+    write_study_meta(
+        args.out,
+        STUDY,
+        cfg,
+        t0,
+        cells={**cells.files, **sc.files},
+        computed=cells.computed + sc.computed,
+        quick=args.quick,
+    )
     return 0
 
 

@@ -25,7 +25,6 @@ Writes only under ``results/skewness/`` (or ``--out``): ``raw/`` (the engine's s
 from __future__ import annotations
 
 import math
-import sys
 import time
 import tomllib
 import warnings
@@ -35,22 +34,17 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+from tailreg import losses, plotting
+from tailreg.simulation import run_study
+from tailreg.simulation.generate import make_error_law
+from tailreg.simulation.registry import make_estimator
+from tailreg.simulation.spec import Design, ErrorSpec, EstimatorSpec, Study
 
-from _common import study_arguments, write_meta, write_table  # noqa: E402
-
-from tailreg import losses, plotting  # noqa: E402
-from tailreg.simulation import run_study  # noqa: E402
-from tailreg.simulation.generate import make_error_law  # noqa: E402
-from tailreg.simulation.registry import make_estimator  # noqa: E402
-from tailreg.simulation.spec import Design, ErrorSpec, EstimatorSpec, Study  # noqa: E402
+from .common import study_arguments, write_study_meta, write_table
 
 STUDY = "skewness"
 STUDY_KEYS = ("name", "seed", "replications", "sample_sizes", "seed_block", "max_errors")
 MAD = 0.6744897501960817
-#: estimators whose location functional is scale-equivariant (mean, quantiles)
-EQUIVARIANT = ("ols", "gaussian_mle", "lad", "quantile")
 COLORS = {
     "ols": "C0",
     "huber": "C1",
@@ -172,7 +166,7 @@ def limits_table(summary: pd.DataFrame, targets: pd.DataFrame, study: Study) -> 
     has_pop = np.isfinite(out["population"]).to_numpy()
     is_het = (out["errors"] == "heteroscedastic").to_numpy()
     # the line formula b0 + aT, beta + bT is exact only for scale-equivariant functionals
-    exact = out["estimator"].map(lambda e: _est_base(e, study) in EQUIVARIANT).to_numpy()
+    exact = out["estimator"].map(_scale_free(study)).to_numpy()
     use_pop = has_pop & (~has_th | (is_het & ~exact))
     out["target"] = np.where(use_pop, out["population"], out["theory"])
     out["source"] = np.select(
@@ -192,6 +186,18 @@ def limits_table(summary: pd.DataFrame, targets: pd.DataFrame, study: Study) -> 
 # --------------------------------------------------------------------------------------
 # figures
 # --------------------------------------------------------------------------------------
+def _scale_free(study: Study) -> dict[str, bool]:
+    """Label -> whether the estimator's location functional needs no common residual scale
+    (mean, quantiles: ``Target.scale_free``), so its line formula is exact under
+    heteroscedasticity."""
+    law = make_error_law(study.errors[0])
+    out = {}
+    for spec in study.estimators:
+        t = make_estimator(spec).target(law)
+        out[spec.display] = t is not None and t.scale_free
+    return out
+
+
 def _est_base(label: str, study: Study) -> str:
     for e in study.estimators:
         if e.display == label:
@@ -293,9 +299,7 @@ def plot_bias(summary: pd.DataFrame, limits: pd.DataFrame, study: Study, out: Pa
 
 # --------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
-    args = study_arguments(
-        __doc__, HERE.parent / "results" / STUDY, HERE / f"{STUDY}.toml"
-    ).parse_args(argv)
+    args = study_arguments(__doc__, STUDY).parse_args(argv)
     t0 = time.time()
     cfg = load_config(args.config, args.quick)
     study = build_study(cfg)
@@ -315,8 +319,9 @@ def main(argv: list[str] | None = None) -> int:
     for het in (False, True):
         plot_estimates(summary, limits, study, het, args.out)
     plot_bias(summary, limits, study, args.out)
-    write_meta(
+    write_study_meta(
         args.out,
+        STUDY,
         study.to_dict(),
         t0,
         quick=args.quick,

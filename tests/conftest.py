@@ -1,4 +1,4 @@
-"""Shared fixtures: the two reference data sets (both ship with statsmodels)."""
+"""Shared fixtures: the two reference data sets (both ship with statsmodels), the studies."""
 
 from __future__ import annotations
 
@@ -28,19 +28,19 @@ def rng() -> np.random.Generator:
 
 
 @pytest.fixture(scope="session")
-def experiments_dir():
-    """The experiments/ folder of this checkout."""
-    from pathlib import Path
+def study_file():
+    """The shipped study file of a built-in study: ``study_file(name)`` (package data)."""
+    from tailreg_experiments.common import config_file
 
-    return Path(__file__).resolve().parents[1] / "experiments"
+    return config_file
 
 
 @pytest.fixture(scope="session")
-def load_experiment(experiments_dir):
-    """Import a study script from experiments/ as a module (scripts, not package code)."""
+def load_experiment():
+    """Import a built-in study, ``tailreg_experiments.<name>``, by name (as reproduce does)."""
     from tailreg.reproduce import load_study
 
-    return lambda name: load_study(experiments_dir, name)
+    return load_study
 
 
 @pytest.fixture(scope="session")

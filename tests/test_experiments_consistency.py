@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from tailreg_experiments.common import config_file
 
 from tailreg.reproduce import load_study
 
-EXP = Path(__file__).resolve().parents[1] / "experiments"
-
 
 def load(name: str):
-    return load_study(EXP, name)
+    return load_study(name)
 
 
 TINY = """
@@ -112,9 +110,9 @@ def test_known_answers(run):
 
 def test_quick_config_parses():
     mod = load("consistency")
-    cfg = mod.load_config(EXP / "consistency.toml", quick=True)
+    cfg = mod.load_config(config_file("consistency"), quick=True)
     parts = mod.split_studies(cfg)
-    full = tomllib.loads((EXP / "consistency.toml").read_text())
+    full = tomllib.loads(config_file("consistency").read_text())
     assert parts["main"].replications == full["quick"]["replications"]
     assert parts["costly"].replications == full["quick"]["costly_replications"]
     assert {e.display for e in parts["costly"].estimators} == {"mm", "student_t"}

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from tailreg.reproduce import load_study
 
-EXP = Path(__file__).resolve().parents[1] / "experiments"
-
 
 def load(name: str):
-    return load_study(EXP, name)
+    return load_study(name)
 
 
 TINY = """

@@ -11,7 +11,17 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["band", "facet", "log_n_axis", "reference_rate", "save", "table_markdown"]
+__all__ = [
+    "band",
+    "bottom_legend",
+    "facet",
+    "log_n_axis",
+    "plain_log_y",
+    "reference_rate",
+    "save",
+    "save_titled",
+    "table_markdown",
+]
 
 
 def _plt():
@@ -83,13 +93,56 @@ def reference_rate(ax, x: Sequence[float], y0: float, slope: float, label: str, 
     ax.plot(x, y0 * (x / x[0]) ** slope, label=label, **kw)
 
 
-def save(fig, stem: str | Path, formats: Sequence[str] = ("png", "svg")) -> list[Path]:
-    """Write ``stem.png`` and ``stem.svg`` (creating the folder) and close the figure."""
+def plain_log_y(ax) -> None:
+    """Log y axis labelled at 1, 2, 5 x 10^k in plain numbers (minor labels clutter)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    lo, hi = ax.get_ylim()
+    subs = (1.0, 2.0, 5.0) if hi / max(lo, 1e-300) < 100 else (1.0,)
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=subs))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def bottom_legend(fig, ax, ncol: int = 8) -> None:
+    """One legend for the figure, below the panels (use with :func:`save_titled`)."""
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(
+        handles,
+        labels,
+        loc="lower center",
+        ncol=min(ncol, len(labels)),
+        fontsize=7,
+        bbox_to_anchor=(0.5, 0.0),
+    )
+
+
+def save_titled(
+    fig, stem: str | Path, bottom: float = 0.0, title_lines: int = 1, **kw
+) -> list[Path]:
+    """:func:`save`, laid out with room for the suptitle and a bottom legend (inches).
+
+    A plain ``tight_layout`` would drop that room and let the suptitle overlap the top
+    panels.
+    """
+    h = fig.get_figheight()
+    fig.tight_layout(rect=(0, bottom / h, 1, 1 - (0.12 + 0.2 * title_lines) / h))
+    return save(fig, stem, layout=False, **kw)
+
+
+def save(
+    fig, stem: str | Path, formats: Sequence[str] = ("png", "svg"), *, layout: bool = True
+) -> list[Path]:
+    """Write ``stem.png`` and ``stem.svg`` (creating the folder) and close the figure.
+
+    ``layout=False`` keeps the figure's layout (no ``tight_layout``).
+    """
     plt = _plt()
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = []
-    fig.tight_layout()
+    if layout:
+        fig.tight_layout()
     for fmt in formats:
         path = stem.with_suffix(f".{fmt}")
         # fixed metadata keeps SVG output byte-identical between runs

@@ -43,6 +43,7 @@ from .registry import EstimatorSpec
 from .runner import SimulationError, StudyRun, run_study
 from .spec import Cell, Design, ErrorSpec, Study
 from .store import read_results
+from .tasks import Task, TaskRun, run_tasks
 
 __all__ = [
     "Cell",
@@ -52,8 +53,11 @@ __all__ = [
     "SimulationError",
     "Study",
     "StudyRun",
+    "Task",
+    "TaskRun",
     "read_results",
     "replay",
     "run_study",
+    "run_tasks",
     "summarize",
 ]
