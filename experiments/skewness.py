@@ -32,9 +32,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 
-from tailreg import losses, plotting
+from tailreg import plotting
 from tailreg.simulation import run_study
 from tailreg.simulation.generate import make_error_law
 from tailreg.simulation.registry import make_estimator

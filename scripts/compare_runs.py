@@ -23,7 +23,7 @@ def _raw(folder: Path) -> pd.DataFrame | None:
 
 
 def _sorted(df: pd.DataFrame) -> pd.DataFrame:
-    keys = [c for c in df.columns if df[c].dtype == object or str(df[c].dtype) == "string"]
+    keys = [c for c in df.columns if df[c].dtype == object or str(df[c].dtype) in ("string", "str")]
     for c in ("n", "replication", "rep", "eps", "z", "data_set"):
         if c in df.columns and c not in keys:
             keys.append(c)

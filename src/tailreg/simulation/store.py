@@ -292,34 +292,3 @@ def read_results(
     if not frames:
         raise FileNotFoundError(f"no finished cells under {out}")
     return pd.concat(frames, ignore_index=True)
-
-
-from collections.abc import Mapping  # noqa: E402  (appended block: see write_run_meta)
-
-
-def write_run_meta(
-    out: str | Path,
-    *,
-    name: str,
-    seed: int | None,
-    spec: Mapping[str, Any],
-    cells: Mapping[str, str] | None = None,
-    **info: Any,
-) -> dict[str, Any]:
-    """Write ``meta.json`` of a run that is not one :class:`Study` (atomically).
-
-    ``spec`` is the configuration as given (e.g. a study's TOML after its ``--quick``
-    overrides), ``cells`` maps task keys to their files; versions and the git SHA are added.
-    """
-    out = Path(out)
-    meta = {
-        "name": name,
-        "seed": seed,
-        "spec": dict(spec),
-        "cells": dict(cells) if cells is not None else None,
-        "versions": _versions(),
-        "git_sha": _git_sha(),
-        **info,
-    }
-    _atomic_text(out / META, json.dumps(meta, indent=2, default=str) + "\n")
-    return meta
