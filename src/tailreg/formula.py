@@ -187,14 +187,15 @@ def fit_formula(
     spec = dataclasses.replace(spec, sample_weight=weight_col, groups=group_col)
     _fit(estimator, X, y, weight, spec.intercept)
 
-    estimator.model_spec_ = spec
-    estimator.n_dropped_ = n_dropped
-    estimator.groups_ = group
-    result = estimator.result_
+    est: Any = estimator  # a fitted tailreg estimator: it has result_
+    est.model_spec_ = spec
+    est.n_dropped_ = n_dropped
+    est.groups_ = group
+    result = est.result_
     extra = {**result.extra, "formula": formula, "n_dropped": n_dropped}
     if group is not None:
         extra["groups"] = group
-    estimator.result_ = dataclasses.replace(result, extra=extra)
+    est.result_ = dataclasses.replace(result, extra=extra)
     return estimator
 
 

@@ -150,7 +150,7 @@ class Loss(ABC):
         return {}
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self._params() == other._params()  # type: ignore[attr-defined]
+        return type(self) is type(other) and self._params() == other._params()
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, tuple(self._params().items())))

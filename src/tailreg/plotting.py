@@ -86,11 +86,11 @@ def log_n_axis(ax, ns: Sequence[float], label: str = "sample size n") -> None:
 
 def reference_rate(ax, x: Sequence[float], y0: float, slope: float, label: str, **kw):
     """Dashed reference line :math:`y = y_0 (x/x_0)^{\\text{slope}}` through ``(x[0], y0)``."""
-    x = np.asarray(x, dtype=float)
+    xs = np.asarray(x, dtype=float)
     kw.setdefault("color", "0.4")
     kw.setdefault("ls", "--")
     kw.setdefault("lw", 1)
-    ax.plot(x, y0 * (x / x[0]) ** slope, label=label, **kw)
+    ax.plot(xs, y0 * (xs / xs[0]) ** slope, label=label, **kw)
 
 
 def plain_log_y(ax) -> None:

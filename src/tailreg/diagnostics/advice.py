@@ -139,7 +139,9 @@ class CoefficientComparison:
         return bool(self.table["disagree"].any())
 
 
-def _fmt_p(p: float) -> str:
+def _fmt_p(p: float | None) -> str:
+    if p is None:
+        return "n/a"
     return f"{p:.2g}" if p >= 1e-4 else f"{p:.1e}"
 
 
@@ -318,7 +320,9 @@ def compare_coefficients(
     )
     table = table[~table["term"].isin(list(exclude))].reset_index(drop=True)
     table["disagree"] = table["z"] > threshold
-    return CoefficientComparison(labels=tuple(labels), table=table, threshold=float(threshold))
+    return CoefficientComparison(
+        labels=(labels[0], labels[1]), table=table, threshold=float(threshold)
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -386,7 +390,7 @@ def _estimator_advice(f: Findings, outliers: OutlierDiagnostics | None) -> list[
             )
         )
     rejected = _rejected_leverage(outliers)
-    if rejected.size:
+    if rejected.size and outliers is not None:
         c_psi = outliers.zero_weight_cutoff
         out.append(
             Recommendation(

@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import html
 import io
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -89,7 +91,12 @@ def _findings(b: Items) -> str:
     return f'<ol class="findings">{items}</ol>'
 
 
-_RENDER = {Text: _text, Table: _table, Image: _image, Items: _findings}
+_RENDER: dict[type, Callable[[Any], str]] = {
+    Text: _text,
+    Table: _table,
+    Image: _image,
+    Items: _findings,
+}
 
 
 def _section(s: Section) -> str:

@@ -104,7 +104,7 @@ class DaskBackend(Backend):
         self.scheduler = scheduler
 
     def describe(self):
-        d = {"backend": self.name, "scheduler": self.scheduler}
+        d: dict[str, Any] = {"backend": self.name, "scheduler": self.scheduler}
         if self.scheduler is None:
             d["workers"] = self.workers
         return d

@@ -314,7 +314,7 @@ def population_line(pop: Population, estimator: Any) -> np.ndarray:
     """
     if hasattr(estimator, "df"):
         bounds = tuple(getattr(estimator, "df_bounds", (0.1, 1000.0)))
-        return t_line(pop, estimator.df, df_bounds=bounds)  # type: ignore[arg-type]
+        return t_line(pop, estimator.df, df_bounds=bounds)
     loss = getattr(estimator, "loss", None)
     if isinstance(loss, Loss):
         if loss.functional == "mean":
