@@ -410,7 +410,11 @@ def main(argv: list[str] | None = None) -> int:
 
 # --------------------------------------------------------------------------------------
 def report_section(out: Path, rel: str) -> str:
-    """The REPORT.md section of this study; every number is read from the tables in ``out``."""
+    """The REPORT.md section of this study; every number is read from the tables in ``out``.
+
+    Long by nature: one paragraph after another of report prose, each filling its
+    numbers from the tables; splitting it would scatter the text of one section.
+    """
     rates = pd.read_csv(out / "rates.csv")
     summ = pd.read_csv(out / "summary.csv")
     tg = pd.read_csv(out / "targets.csv")

@@ -31,8 +31,10 @@ import time
 import tomllib
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.colors import TwoSlopeNorm
 
 from tailreg import plotting
 from tailreg.simulation import run_study
@@ -187,8 +189,6 @@ def plot_heatmap(
 ) -> None:
     """Coverage heatmap, rows estimator x kind (x parameter), columns error laws, one panel
     per n; each cell shows the coverage and its MCSE."""
-    from matplotlib.colors import TwoSlopeNorm
-
     rows = _rows(cov, params, order)
     ns = sorted(cov["n"].unique())
     if not rows:
@@ -244,8 +244,6 @@ def plot_heatmap(
             bbox_inches="tight",
             metadata={"Date": None} if fmt == "svg" else None,
         )
-    import matplotlib.pyplot as plt
-
     plt.close(fig)
 
 
@@ -288,7 +286,11 @@ def main(argv: list[str] | None = None) -> int:
 
 # --------------------------------------------------------------------------------------
 def report_section(out: Path, rel: str) -> str:
-    """The REPORT.md section of this study, its numbers read from ``coverage.csv``."""
+    """The REPORT.md section of this study, its numbers read from ``coverage.csv``.
+
+    Long by nature: one paragraph after another of report prose, each filling its
+    numbers from the tables; splitting it would scatter the text of one section.
+    """
     c = pd.read_csv(out / "coverage.csv")
     n_max = int(c["n"].max())
 

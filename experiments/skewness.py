@@ -332,7 +332,11 @@ def main(argv: list[str] | None = None) -> int:
 
 # --------------------------------------------------------------------------------------
 def report_section(out: Path, rel: str) -> str:
-    """The REPORT.md section of this study, its numbers read from the tables in ``out``."""
+    """The REPORT.md section of this study, its numbers read from the tables in ``out``.
+
+    Long by nature: one paragraph after another of report prose, each filling its
+    numbers from the tables; splitting it would scatter the text of one section.
+    """
     lim = pd.read_csv(out / "limits.csv")
     n_max = int(lim["n"].max())
     iid = lim[lim["errors"] == "iid"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from statsmodels.nonparametric.smoothers_lowess import lowess
 
 from ..distributions import ErrorLaw
 from .laws import LawFit
@@ -70,8 +71,6 @@ def residuals_vs_fitted(fitted, resid, *, title: str | None = None) -> Figure:
     """Residuals against fitted values with a LOWESS smooth
     (``statsmodels.nonparametric.smoothers_lowess.lowess``, ``frac = 2/3``) of the residuals
     and of their absolute values (a rising spread marks heteroscedasticity)."""
-    from statsmodels.nonparametric.smoothers_lowess import lowess
-
     f = np.asarray(fitted, dtype=float)
     r = np.asarray(resid, dtype=float)
     if f.shape != r.shape or f.ndim != 1:

@@ -44,6 +44,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import ThreadpoolController
+from tqdm.auto import tqdm
 
 from .backends import Backend, get_backend
 from .seeds import key_words
@@ -152,8 +154,6 @@ class TaskRun:
 @functools.cache
 def _blas_controller() -> Any:
     # one ThreadpoolController per process: finding the BLAS libraries costs milliseconds
-    from threadpoolctl import ThreadpoolController
-
     return ThreadpoolController()
 
 
@@ -242,7 +242,6 @@ def run_tasks(
     t0 = time.perf_counter()
     todo = [i for i, t in enumerate(tasks) if force or not (outp / t.file_name).is_file()]
     run = TaskRun(tasks, outp, skipped=len(tasks) - len(todo))
-    from tqdm.auto import tqdm
 
     bar = tqdm(
         total=len(tasks),
