@@ -258,6 +258,8 @@ def test_missing_policy_is_checked():
 class _WeightedOLS(tailreg.OLS):
     """Records the weights it is given (stands in for an estimator with weights)."""
 
+    supports_sample_weight = True
+
     def fit(self, X, y, sample_weight=None):
         self.seen_weight_ = sample_weight
         return super().fit(X, y)

@@ -22,6 +22,7 @@ __all__ = [
     "check_many",
     "check_positive",
     "check_random_state",
+    "check_weights",
     "default_names",
 ]
 
@@ -92,6 +93,28 @@ def add_constant(X: np.ndarray, fit_intercept: bool) -> np.ndarray:
     out[..., 0] = 1.0
     out[..., 1:] = X
     return out
+
+
+def check_weights(w: Any, shape: tuple[int, ...], name: str = "sample_weight") -> np.ndarray:
+    """Observation weights as a float array of ``shape``, or a ``ValueError`` naming the problem.
+
+    Weights must be finite and non-negative, with at least one positive weight per fit (per
+    row of a (R, n) array); a 1-D array of length n is accepted for a (R, n) shape (one set
+    of weights shared by the R fits) and returned as given.
+    """
+    a = np.asarray(w, dtype=float) if not isinstance(w, np.ndarray) else w.astype(float)
+    if a.ndim == 0:
+        raise ValueError(f"{name} must be an array of length n, got a scalar {w!r}")
+    if a.shape != shape and not (len(shape) == 2 and a.shape == shape[1:]):
+        want = f"({shape[-1]},)" + (f" or {shape}" if len(shape) == 2 else "")
+        raise ValueError(f"{name} has shape {a.shape}; expected {want}")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} contains NaN or infinity; weights must be finite")
+    if np.any(a < 0):
+        raise ValueError(f"{name} contains negative values; weights must be >= 0")
+    if not np.all(a.sum(axis=-1) > 0):
+        raise ValueError(f"{name}: every fit needs at least one positive weight")
+    return a
 
 
 def check_design(design: np.ndarray, names: Sequence[str], *, min_extra_rows: int = 0) -> None:

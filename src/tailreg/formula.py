@@ -424,7 +424,9 @@ def _fit(
     if weight is None:
         est.fit(X, y)
         return
-    if not has_fit_parameter(est, "sample_weight"):
+    if not has_fit_parameter(est, "sample_weight") or not getattr(
+        est, "supports_sample_weight", True
+    ):
         raise ValueError(f"{type(est).__name__} does not support sample_weight yet")
     est.fit(X, y, sample_weight=np.asarray(weight, dtype=float))
 

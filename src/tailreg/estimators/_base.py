@@ -5,12 +5,22 @@ by (``study_name``), its nuisance parameters (``nuisance_names``), what ``result
 holds (``objective_doc``), the reference distribution of its tests (``use_t``, ``use_t_doc``)
 and its pseudo-true target (``target(law)``) — and implements two check-free array methods:
 
-``_fit(X, y, names) -> FitResult``
+``_fit(X, y, names[, sample_weight]) -> FitResult``
     one fit; ``X`` (n, k) already holds the constant column and passed
     :func:`~tailreg._validation.check_design`; ``names`` are the k coefficient names.
-``_fit_many(X, Y, names, kinds) -> ManyFits`` (optional)
-    R fits at once; ``X`` is (n, k) shared or (R, n, k), ``Y`` is (R, n). The default loops
-    over ``_fit``; the other estimators override it with vectorised code.
+    ``sample_weight`` is passed only when the caller gave weights, and only to estimators
+    with ``supports_sample_weight = True``: a positive (n,) array (rows of weight 0 were
+    dropped by :meth:`BaseRegressor.fit`).
+``_fit_many(X, Y, names, kinds[, sample_weight]) -> ManyFits`` (optional)
+    R fits at once; ``X`` is (n, k) shared or (R, n, k), ``Y`` is (R, n); weights, when
+    given, are (n,) shared or (R, n), non-negative — a weight of 0 must act as if the row
+    were absent (``fit_many`` equals ``fit`` per replication). The default loops over
+    ``_fit``; the other estimators override it with vectorised code.
+
+Observation weights are case (frequency) weights unless an estimator's docstring says
+otherwise: an integer weight w counts the row w times. The covariance context then carries
+them (``CovContext.weights``), the scores stay per-observation unit contributions and the
+Jacobian is the weighted sum.
 
 The numerics live in :mod:`tailreg.solvers`; an estimator holds configuration and assembles
 its results through the two builders here, :meth:`BaseRegressor._result` (one fit) and
@@ -31,7 +41,14 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._linalg import Design
 from .._typing import ArrayLike
-from .._validation import add_constant, check_design, check_finite, check_many, default_names
+from .._validation import (
+    add_constant,
+    check_design,
+    check_finite,
+    check_many,
+    check_weights,
+    default_names,
+)
 from ..exceptions import ConvergenceWarning
 from ..inference.covariance import CovContext
 from ..inference.results import FitResult, ManyFits
@@ -60,6 +77,8 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
     use_t: ClassVar[bool] = False
     #: why that reference distribution
     use_t_doc: ClassVar[str] = ""
+    #: ``fit(X, y, sample_weight=w)`` is implemented (see the module notes for the meaning)
+    supports_sample_weight: ClassVar[bool] = False
     #: rows needed beyond the number of coefficients (e.g. 1 when a scale is estimated)
     _min_extra_rows: ClassVar[int] = 0
 
@@ -69,7 +88,13 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
     def _check_params(self) -> None:
         """Validate hyperparameters (called by ``fit``; raise ``ValueError`` naming the problem)."""
 
-    def _fit(self, X: np.ndarray, y: np.ndarray, names: list[str]) -> FitResult:
+    def _fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        names: list[str],
+        sample_weight: np.ndarray | None = None,
+    ) -> FitResult:
         raise NotImplementedError
 
     @property
@@ -179,7 +204,18 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
         )
         return (["const"] if self.fit_intercept else []) + names
 
-    def fit(self, X: ArrayLike, y: ArrayLike) -> BaseRegressor:
+    def _checked_weights(self, sample_weight: Any, shape: tuple[int, ...]) -> np.ndarray | None:
+        if sample_weight is None:
+            return None
+        if not self.supports_sample_weight:
+            raise ValueError(
+                f"{type(self).__name__} does not support sample_weight (yet); fit without it"
+            )
+        return check_weights(sample_weight, shape)
+
+    def fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> BaseRegressor:
         """Fit the model.
 
         Parameters
@@ -187,6 +223,10 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
         X : array-like or DataFrame of shape (n, p)
             Regressors, without a constant column (``fit_intercept`` adds it).
         y : array-like of shape (n,)
+        sample_weight : array-like of shape (n,), optional
+            Non-negative observation weights (what they mean is stated by each estimator;
+            case weights by default). Rows of weight 0 are dropped: ``result_.nobs`` and
+            ``result_.resid`` are those of the rows with positive weight.
 
         Returns
         -------
@@ -195,10 +235,17 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
         """
         Xa, ya = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
         self._check_params()
+        w = self._checked_weights(sample_weight, ya.shape)
         names = self._coef_names(Xa.shape[1])
         design = add_constant(Xa, self.fit_intercept)
+        if w is not None and not np.all(w > 0):
+            keep = w > 0
+            design, ya, w = design[keep], ya[keep], w[keep]
         check_design(design, names, min_extra_rows=self._min_extra_rows)
-        result = self._fit(design, ya, names)
+        if w is None:
+            result = self._fit(design, ya, names)
+        else:
+            result = self._fit(design, ya, names, sample_weight=w)
         self.result_ = result
         beta = result.params.to_numpy()[: design.shape[1]]
         self.intercept_ = float(beta[0]) if self.fit_intercept else 0.0
@@ -213,7 +260,11 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
         return Xa @ self.coef_ + self.intercept_
 
     def fit_many(
-        self, X: ArrayLike, Y: ArrayLike, kinds: tuple[str, ...] | list[str] | None = None
+        self,
+        X: ArrayLike,
+        Y: ArrayLike,
+        kinds: tuple[str, ...] | list[str] | None = None,
+        sample_weight: ArrayLike | None = None,
     ) -> ManyFits:
         """Fit R data sets at once.
 
@@ -226,6 +277,9 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
             (R, q). A 1-D ``y`` (n,) is one fit (R = 1). A (n, R) array is rejected with a
             message saying to pass ``Y.T`` (unless n = R, where the shapes cannot tell).
         kinds : covariance kinds whose standard errors to return (default: the default kind)
+        sample_weight : ndarray (n,) shared or (R, n), optional
+            Non-negative observation weights, as in :meth:`fit` (a weight of 0 acts as if the
+            row were absent).
 
         Returns
         -------
@@ -242,6 +296,7 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
         # C order whatever the caller's layout: the products (hence the last bits) then do
         # not depend on it
         Ya = np.ascontiguousarray(check_many(Xa, Ya))
+        W = self._checked_weights(sample_weight, Ya.shape)
         names = (["const"] if self.fit_intercept else []) + default_names(Xa.shape[-1])
         design = add_constant(Xa, self.fit_intercept)
         # the rank of the first design only: checking every stacked design would cost a fit
@@ -253,10 +308,17 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
                     f"covariance kind {kind!r} is not available for {type(self).__name__}; "
                     f"choose from {list(self._cov_kinds)}"
                 )
-        return self._fit_many(design, Ya, names, kinds)
+        if W is None:
+            return self._fit_many(design, Ya, names, kinds)
+        return self._fit_many(design, Ya, names, kinds, sample_weight=W)
 
     def _fit_many(
-        self, X: np.ndarray, Y: np.ndarray, names: list[str], kinds: tuple[str, ...]
+        self,
+        X: np.ndarray,
+        Y: np.ndarray,
+        names: list[str],
+        kinds: tuple[str, ...],
+        sample_weight: np.ndarray | None = None,
     ) -> ManyFits:
         """Fallback: one ``_fit`` per replication.
 
@@ -270,7 +332,7 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
             warnings.simplefilter("ignore", ConvergenceWarning)
             for r in range(R):
                 try:
-                    results.append(self._fit(design.row(r), Y[r], names))
+                    results.append(self._fit_one(design.row(r), Y[r], names, sample_weight, r))
                 except (ValueError, np.linalg.LinAlgError, FloatingPointError):
                     results.append(None)
         q = next((len(res.params) for res in results if res is not None), X.shape[-1])
@@ -296,6 +358,16 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
         return self._many(
             params, param_names, X.shape[-1], se, scale=scale, converged=converged, n_iter=n_iter
         )
+
+    def _fit_one(
+        self, X: np.ndarray, y: np.ndarray, names: list[str], w: np.ndarray | None, r: int
+    ) -> FitResult:
+        """Replication ``r`` of the fallback: its weights (zeros dropped), or none."""
+        if w is None:
+            return self._fit(X, y, names)
+        wr = w if w.ndim == 1 else w[r]
+        keep = wr > 0
+        return self._fit(X[keep], y[keep], names, sample_weight=wr[keep])
 
 
 def _warn_unconverged(name: str, converged: np.ndarray) -> None:

@@ -163,7 +163,13 @@ class MEstimatorMixin(BaseRegressor):
             newton=self._use_newton(),
         )
 
-    def _fit(self, X: np.ndarray, y: np.ndarray, names: list[str]) -> FitResult:
+    def _fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        names: list[str],
+        sample_weight: np.ndarray | None = None,
+    ) -> FitResult:
         res = self._run_irls(X, y[None, :])
         warn_irls(type(self).__name__, res, int(self.max_iter))
         loss = self._make_loss()
@@ -185,7 +191,12 @@ class MEstimatorMixin(BaseRegressor):
         )
 
     def _fit_many(
-        self, X: np.ndarray, Y: np.ndarray, names: list[str], kinds: tuple[str, ...]
+        self,
+        X: np.ndarray,
+        Y: np.ndarray,
+        names: list[str],
+        kinds: tuple[str, ...],
+        sample_weight: np.ndarray | None = None,
     ) -> ManyFits:
         """All R fits by one batched :func:`~tailreg.solvers.irls.irls`.
 

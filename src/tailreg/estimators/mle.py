@@ -101,7 +101,13 @@ class GaussianMLE(BaseRegressor):
             raise ValueError(f"max_iter must be a positive integer, got {self.max_iter!r}")
 
     # -- one fit ----------------------------------------------------------------------
-    def _fit(self, X: np.ndarray, y: np.ndarray, names: list[str]) -> FitResult:
+    def _fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        names: list[str],
+        sample_weight: np.ndarray | None = None,
+    ) -> FitResult:
         fit = fit_gaussian(X, y, tol=self.tol, max_iter=self.max_iter)
         if not fit.converged:
             warnings.warn(
@@ -133,7 +139,12 @@ class GaussianMLE(BaseRegressor):
 
     # -- many fits --------------------------------------------------------------------
     def _fit_many(
-        self, X: np.ndarray, Y: np.ndarray, names: list[str], kinds: tuple[str, ...]
+        self,
+        X: np.ndarray,
+        Y: np.ndarray,
+        names: list[str],
+        kinds: tuple[str, ...],
+        sample_weight: np.ndarray | None = None,
     ) -> ManyFits:
         """Batched Newton on the joint likelihood, all R fits at once.
 

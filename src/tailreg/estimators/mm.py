@@ -225,7 +225,13 @@ class MM(BaseRegressor):
         beta = res.beta[0] if m_ok else s_fit.beta
         return beta, int(res.n_iter[0]), m_ok, s_fit.scale
 
-    def _fit(self, X: np.ndarray, y: np.ndarray, names: list[str]) -> FitResult:
+    def _fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        names: list[str],
+        sample_weight: np.ndarray | None = None,
+    ) -> FitResult:
         c_chi, c_psi, b = self._constants()
         s_fit = self._s_step(X, y, c_chi, b)
         loss = Bisquare(c_psi)

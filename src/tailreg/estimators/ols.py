@@ -68,7 +68,13 @@ class OLS(BaseRegressor):
     def _options(self) -> dict:
         return {} if self.hac_maxlags is None else {"maxlags": int(self.hac_maxlags)}
 
-    def _fit(self, X: np.ndarray, y: np.ndarray, names: list[str]) -> FitResult:
+    def _fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        names: list[str],
+        sample_weight: np.ndarray | None = None,
+    ) -> FitResult:
         beta = lstsq_qr(X, y[None, :])[0]
         resid = y - X @ beta
         n, k = X.shape
@@ -77,7 +83,12 @@ class OLS(BaseRegressor):
         return self._result(beta, names, ctx, scale=s, objective=resid @ resid)
 
     def _fit_many(
-        self, X: np.ndarray, Y: np.ndarray, names: list[str], kinds: tuple[str, ...]
+        self,
+        X: np.ndarray,
+        Y: np.ndarray,
+        names: list[str],
+        kinds: tuple[str, ...],
+        sample_weight: np.ndarray | None = None,
     ) -> ManyFits:
         beta, gram_inv = lstsq(X, Y, with_gram_inv=True)
         resid = Y - Design(X).fitted(beta)

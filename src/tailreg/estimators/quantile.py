@@ -141,7 +141,13 @@ class QuantileRegression(BaseRegressor):
         # random_state gives the same draws on every fit
         return np.random.SeedSequence(check_random_state(self.random_state).integers(2**63, size=2))
 
-    def _fit(self, X: np.ndarray, y: np.ndarray, names: list[str]) -> FitResult:
+    def _fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        names: list[str],
+        sample_weight: np.ndarray | None = None,
+    ) -> FitResult:
         tau = float(self._tau)
         sol = solve_quantile_one(X, y, tau, self.solver)
         if not sol.converged:
@@ -173,7 +179,12 @@ class QuantileRegression(BaseRegressor):
         )
 
     def _fit_many(
-        self, X: np.ndarray, Y: np.ndarray, names: list[str], kinds: tuple[str, ...]
+        self,
+        X: np.ndarray,
+        Y: np.ndarray,
+        names: list[str],
+        kinds: tuple[str, ...],
+        sample_weight: np.ndarray | None = None,
     ) -> ManyFits:
         """Batched fits (:func:`~tailreg.solvers.quantile_lp.solve_quantile_many`).
 

@@ -165,7 +165,13 @@ class StudentTMLE(BaseRegressor):
             raise ValueError(f"df_bounds must satisfy low < high, got {self.df_bounds!r}")
 
     # -- one fit ----------------------------------------------------------------------
-    def _fit(self, X: np.ndarray, y: np.ndarray, names: list[str]) -> FitResult:
+    def _fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        names: list[str],
+        sample_weight: np.ndarray | None = None,
+    ) -> FitResult:
         n, k = X.shape
         fit = fit_student_t(
             X,
@@ -228,7 +234,12 @@ class StudentTMLE(BaseRegressor):
 
     # -- many fits --------------------------------------------------------------------
     def _fit_many(
-        self, X: np.ndarray, Y: np.ndarray, names: list[str], kinds: tuple[str, ...]
+        self,
+        X: np.ndarray,
+        Y: np.ndarray,
+        names: list[str],
+        kinds: tuple[str, ...],
+        sample_weight: np.ndarray | None = None,
     ) -> ManyFits:
         if self.df is None:
             return self._loop_many(X, Y, names, kinds)

@@ -85,6 +85,9 @@ class CovContext:
     options: Mapping[str, Any] = field(default_factory=dict)
     gram_inv: np.ndarray | None = field(default=None, repr=False, compare=False)
     row_options: tuple[str, ...] = ("y",)
+    #: case (frequency) weights (n,) or (..., n), None for unweighted fits. With weights the
+    #: ``scores`` stay per-observation unit contributions and ``jacobian`` is the weighted sum
+    weights: np.ndarray | None = None
 
     def xtx_inverse(self) -> np.ndarray:
         """:math:`(X^\\top X)^{-1}` (..., k, k), computed once per context and shared by kinds.
@@ -134,6 +137,9 @@ class CovContext:
             jacobian=at(self.jacobian),
             options=options,
             gram_inv=self.gram_inv if design.shared else at(self.gram_inv),
+            weights=self.weights
+            if self.weights is None or self.weights.ndim == 1
+            else self.weights[r],
         )
 
 
