@@ -232,8 +232,8 @@ class MLP:
         ----------
         X : (m, n_1)
         y : (m, n_L) or (m,) when n_L = 1
-        loss : a :mod:`tailreg.losses` loss; default squared, :math:`C = \\tfrac12\\lVert y -
-            a^{[L]}\\rVert^2`.
+        loss : a :mod:`tailreg.losses` loss
+            Default squared, :math:`C = \\tfrac12\\lVert y - a^{[L]}\\rVert^2`.
         scale : the residual scale :math:`s`.
 
         Returns
