@@ -15,6 +15,7 @@ Writes only under ``--out`` (default ``results/robustness/``).
 
 from __future__ import annotations
 
+import json
 import time
 import warnings
 from pathlib import Path
@@ -266,6 +267,17 @@ def report_section(out: Path, rel: str) -> str:
         r = row.iloc[0]
         return f"{r['bias']:.2f} (MCSE {r['bias_mcse']:.2f})"
 
+    sens = pd.read_csv(out / "sensitivity.csv")
+
+    def sc(path: str, est: str) -> str:
+        d = sens[(sens["path"] == path) & (sens["estimator"] == est)].sort_values("z")
+        if d.empty:
+            return "n/a (not in this run)"
+        lo, hi = d.iloc[0], d.iloc[-1]
+        return f"{lo['sc']:.2f} at z = {lo['z']:g}, {hi['sc']:.2f} at z = {hi['z']:g}"
+
+    spec = json.loads((out / "meta.json").read_text())["spec"]
+    n_beta = spec["sensitivity"]["n"] * spec["slope"]  # the level that capture by z implies
     R = int(s["R"].min())
     ests = list(dict.fromkeys(s["estimator"]))
     lev = ", ".join(f"{e}: {first_break('leverage', e)}" for e in ests)
@@ -301,10 +313,18 @@ population.
 slope when one of $n = 50$ observations moves (table:
 [`{rel}/sensitivity.csv`]({rel}/sensitivity.csv)).*
 Vertically (left), OLS's curve is unbounded and Huber's and LAD's are bounded — their $\\psi$ is
-bounded — while the redescending bisquare, MM and Student-t curves return towards 0: a far
-outlier is ignored. Along the leverage path (right) Huber and LAD are unbounded as well — a
-bounded $\\psi$ of the residual does not bound the influence of $x$ — and only MM stays bounded;
-the bisquare started from a Huber fit inherits the start's breakdown at extreme leverage.
+bounded (Huber at the far ends: {sc("vertical", "huber")}) — while the redescending bisquare
+({sc("vertical", "bisquare(ls start)")}) and MM ({sc("vertical", "mm")}) return towards 0: a far
+outlier is ignored. The Student-t MLE with estimated df does *not* ignore it: its curve levels
+off at {sc("vertical", "student_t")}, beyond Huber's bound, because the outlier lowers the estimated
+df and raises the scale, which moves the whole fit. Along the leverage path (right) the moving
+point is $(z, 0)$: as $|z|$ grows it captures the OLS, Huber and LAD fits and drives the slope
+towards 0, so their curves level off near $-n\\beta = -{n_beta:.0f}$ by construction (OLS
+{sc("leverage", "ols")}, Huber {sc("leverage", "huber")}, LAD {sc("leverage", "lad")}). What
+this shows is capture by a single point — a finite-sample breakdown point of $1/n$ — not an
+unbounded curve (a path along which the induced slope itself diverges, or the theoretical
+influence function, would show that). MM is not captured ({sc("leverage", "mm")}); the
+bisquare started from a Huber fit inherits the start's breakdown at extreme leverage.
 """
 
 
