@@ -17,13 +17,13 @@ __all__ = [
     "SeedLike",
     "add_constant",
     "check_design",
-    "column_scaled_rank",
     "check_finite",
     "check_in_range",
     "check_many",
     "check_positive",
     "check_random_state",
     "check_weights",
+    "column_scaled_rank",
     "default_names",
 ]
 

@@ -53,6 +53,7 @@ from .._validation import (
 )
 from ..exceptions import ConvergenceWarning
 from ..formula import design_for
+from ..prediction import predict_interval as _predict_interval
 from ..inference.covariance import CovContext
 from ..inference.results import FitResult, ManyFits
 from ..losses import Loss
@@ -341,9 +342,7 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
             Columns ``mean``, ``se`` (of the mean), ``lower``, ``upper``; the index of ``X``
             when it is a DataFrame.
         """
-        from ..prediction import predict_interval
-
-        return predict_interval(self, X, level=level, kind=kind, weights=weights)
+        return _predict_interval(self, X, level=level, kind=kind, weights=weights)
 
     def fit_many(
         self,

@@ -19,7 +19,7 @@ __all__ = ["OLS", "lstsq", "lstsq_qr"]
 
 
 class OLS(BaseRegressor):
-    r"""Ordinary (or weighted) least squares, :math:`\hat\beta = \arg\min \sum_i w_i(y_i - x_i^\top\beta)^2`.
+    r"""Ordinary or weighted least squares, :math:`\min_\beta \sum_i w_i(y_i - x_i^\top\beta)^2`.
 
     Solved by a Householder QR of the design (no normal equations); :meth:`fit_many` on stacked
     designs uses the corrected semi-normal equations when they are well-conditioned
