@@ -195,7 +195,7 @@ def _bisect(r: np.ndarray, p: np.ndarray, se: np.ndarray, target: float) -> np.n
     for _ in range(60):
         mid = 0.5 * (lo + hi)
         F = special.ndtr((mid[:, None] - r[None, :]) / se[:, None]) @ p
-        below = F < target
+        below = target > F
         lo = np.where(below, mid, lo)
         hi = np.where(below, hi, mid)
     return 0.5 * (lo + hi)

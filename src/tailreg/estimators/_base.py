@@ -53,10 +53,10 @@ from .._validation import (
 )
 from ..exceptions import ConvergenceWarning
 from ..formula import design_for
-from ..prediction import predict_interval as _predict_interval
 from ..inference.covariance import CovContext
 from ..inference.results import FitResult, ManyFits
 from ..losses import Loss
+from ..prediction import predict_interval as _predict_interval
 from ..theory import Target
 
 __all__ = ["BaseRegressor"]
