@@ -6,9 +6,11 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 
 from _reference import load_data, load_reference
-from tailreg import OLS, Huber
+import tailreg
+from tailreg import OLS
 from tailreg.exceptions import ConvergenceWarning
 
 KINDS = ["HC0", "HC1", "HC2", "HC3"]
@@ -134,7 +136,19 @@ def test_fit_many_shared_weights(rng):
 
 
 # -- rank (issue 12) ----------------------------------------------------------------------
-@pytest.mark.parametrize("est", [OLS(), Huber()], ids=lambda e: type(e).__name__)
+EVERY = [
+    tailreg.OLS(),
+    tailreg.GaussianMLE(),
+    tailreg.Huber(),
+    tailreg.Bisquare(),
+    tailreg.LAD(),
+    tailreg.QuantileRegression(tau=0.3),
+    tailreg.MM(random_state=7),
+    tailreg.StudentTMLE(df=3),
+]
+
+
+@pytest.mark.parametrize("est", EVERY, ids=lambda e: type(e).__name__)
 def test_rank_deficient_replication_is_a_nan_row_with_a_warning(rng, est):
     R, n = 5, 40
     X = rng.normal(size=(R, n, 2))
@@ -148,7 +162,7 @@ def test_rank_deficient_replication_is_a_nan_row_with_a_warning(rng, est):
     assert np.isfinite(many.params[good]).all() and many.converged[good].all()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        alone = type(est)().fit_many(X[good], Y[good])
+        alone = clone(est).fit_many(X[good], Y[good])
     np.testing.assert_array_equal(many.params[good], alone.params)
 
 
