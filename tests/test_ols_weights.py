@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from _reference import load_data, load_reference
 import tailreg
+from _reference import load_data, load_reference
 from tailreg import OLS
 from tailreg.exceptions import ConvergenceWarning
 
