@@ -289,19 +289,23 @@ def full_rank(X: FloatArray, w: FloatArray | None = None) -> BoolArray:
     ndarray of bool (R,) (shape (1,) for one design)
     """
     Xs = X if X.ndim == 3 else X[None]
-    if w is not None:
-        W = w if w.ndim == 2 else w[None]
-        Xs = Xs * np.sqrt(W)[..., None]
+    W = None if w is None else (w if w.ndim == 2 else w[None])
     n, k = Xs.shape[-2:]
-    norms = np.sqrt(np.einsum("rij,rij->rj", Xs, Xs))
-    Xe = Xs / np.where(norms > 0, norms, 1.0)[:, None, :]
-    G = np.swapaxes(Xe, -1, -2) @ Xe
+    # the Gram matrices without a scaled copy of the design: D (X'WX) D = (XD)'W(XD)
+    G = np.swapaxes(Xs, -1, -2) @ Xs if W is None else weighted_gram(Xs, W)
+    diag = np.diagonal(G, axis1=-2, axis2=-1)
+    d = np.where(diag > 0, 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0)), 1.0)
+    Ge = G * d[..., :, None] * d[..., None, :]
     with np.errstate(invalid="ignore", divide="ignore"):
-        eig = np.linalg.eigvalsh(G)
+        eig = np.linalg.eigvalsh(Ge)
         ok = (eig[:, 0] > 0) & (eig[:, -1] <= GRAM_COND_MAX * eig[:, 0])
     rest = np.flatnonzero(~ok)
     if rest.size:
-        s = np.linalg.svd(Xe[rest], compute_uv=False)
+        Xr = Xs[rest] if Xs.shape[0] > 1 else np.broadcast_to(Xs, (rest.size, n, k))
+        if W is not None:
+            Xr = Xr * np.sqrt(W[rest] if W.shape[0] > 1 else W)[..., None]
+        Xr = Xr * d[rest][:, None, :]
+        s = np.linalg.svd(Xr, compute_uv=False)
         tol = s.max(axis=-1) * max(n, k) * np.finfo(float).eps
         ok[rest] = (s > tol[:, None]).sum(axis=-1) == k
     return ok
