@@ -246,3 +246,24 @@ def test_docstring_examples():
     module = importlib.import_module("tailreg.compare")
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+class _WithOptions:
+    """A FitResult with covariance options (as ``with_cov(kind, **options)`` gives them)."""
+
+    def __init__(self, result, kind, **options):
+        self._result = result.with_cov(kind)
+        self.cov_options = options
+
+    def __getattr__(self, name):
+        return getattr(self._result, name)
+
+
+def test_covariance_options_are_shown_when_a_result_has_them(fits):
+    est = fits["OLS"]
+    with_opts = _WithOptions(est.result_, "HAC", maxlags=3)
+    table = compare({"plain": est, "hac": with_opts})
+    assert table.footer.at["Covariance", "plain"] == "classical"
+    assert table.footer.at["Covariance", "hac"] == "HAC (maxlags=3)"
+    assert "HAC (maxlags=3)" in table.to_markdown()
+    assert table.bse.at["x_1", "hac"] == est.result_.bse("HAC")["x_1"]

@@ -277,10 +277,30 @@ def test_weights_reach_fit_aligned_with_the_kept_rows():
     assert est.seen_weight_ is None  # not passed when not given
 
 
+class _Unweighted(tailreg.OLS):
+    """An estimator without observation weights."""
+
+    supports_sample_weight = False
+
+
+@pytest.mark.parametrize("est", ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_weights_reach_every_estimator_that_has_them(est):
+    df = make_frame()
+    df["w"] = np.random.default_rng(5).integers(1, 4, len(df)).astype(float)
+    if not type(est).supports_sample_weight:
+        with pytest.raises(ValueError, match="does not support sample_weight"):
+            fit_formula(FORMULA, df, clone(est), sample_weight="w")
+        return
+    by_formula = fit_formula(FORMULA, df, clone(est), sample_weight="w")
+    by_array = clone(est).fit(hand_design(df), df.y.to_numpy(), sample_weight=df.w.to_numpy())
+    assert_same_fit(by_formula, by_array)
+    np.testing.assert_array_equal(by_formula.result_.extra["sample_weight"], df.w.to_numpy())
+
+
 def test_weights_on_an_estimator_without_them_are_a_clear_error():
     df = make_frame()
-    with pytest.raises(ValueError, match="Huber does not support sample_weight yet"):
-        fit_formula(FORMULA, df, tailreg.Huber(), sample_weight=np.ones(len(df)))
+    with pytest.raises(ValueError, match="_Unweighted does not support sample_weight yet"):
+        fit_formula(FORMULA, df, _Unweighted(), sample_weight=np.ones(len(df)))
 
 
 # -- errors -------------------------------------------------------------------------------
@@ -350,9 +370,18 @@ def test_design_for_errors():
         design_for(est, df.head(2).assign(x2=[0.0, 1.0]))
     with pytest.raises(ValueError, match="was not fitted with fit_formula"):
         design_for(tailreg.OLS().fit(hand_design(df), df.y), df)
-    est.fit(hand_design(df), df.y.to_numpy())  # refitted on arrays: the spec is stale
-    with pytest.raises(ValueError, match="refitted after fit_formula"):
+    est.fit(hand_design(df), df.y.to_numpy())  # refitted on arrays: the spec is dropped
+    assert not hasattr(est, "model_spec_") and not hasattr(est, "n_dropped_")
+    assert not hasattr(est, "groups_")
+    with pytest.raises(ValueError, match="was not fitted with fit_formula"):
         design_for(est, df)
+    # a spec that no longer matches the fitted columns (set by hand) is still caught
+    est2 = fit_formula(FORMULA, df, tailreg.OLS())
+    spec = est2.model_spec_
+    est2.fit(hand_design(df)[:, :2], df.y.to_numpy())
+    est2.model_spec_ = spec
+    with pytest.raises(ValueError, match="refitted after fit_formula"):
+        design_for(est2, df)
 
 
 def test_design_for_does_not_need_the_response():
@@ -370,14 +399,24 @@ def test_fitted_formula_estimator_pickles():
     np.testing.assert_array_equal(again.groups_, est.groups_)
 
 
-@pytest.mark.xfail(reason="BaseRegressor.predict does not call design_for yet", strict=True)
-def test_predict_accepts_new_data_frames():
+@pytest.mark.parametrize("est", ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_predict_accepts_new_data_frames(est):
     df = make_frame()
-    est = fit_formula(FORMULA, df, tailreg.OLS())
+    est = fit_formula(FORMULA, df, clone(est))
     new = df.head(5).drop(columns="y")
     np.testing.assert_allclose(
         est.predict(new), hand_design(new) @ est.coef_ + est.intercept_, rtol=1e-13
     )
+    with pytest.raises(ValueError, match=r"level\(s\) \['z'\]"):
+        est.predict(new.assign(g=["a", "b", "z", "c", "a"]))
+
+
+def test_predict_after_refit_on_arrays_uses_the_arrays():
+    df = make_frame()
+    est = fit_formula(FORMULA, df, tailreg.OLS())
+    X = hand_design(df)
+    est.fit(X, df.y.to_numpy())
+    np.testing.assert_allclose(est.predict(X[:3]), X[:3] @ est.coef_ + est.intercept_)
 
 
 def test_docstring_examples():

@@ -11,12 +11,14 @@ from tailreg._linalg import (
     EinsumDesign,
     TransposedDesign,
     batched_solve,
+    full_rank,
     inverse_pd,
     lstsq,
     lstsq_qr,
     weighted_gram,
     xtx_inv,
 )
+from tailreg._validation import column_scaled_rank
 
 KINDS = [Design, EinsumDesign, TransposedDesign]
 
@@ -161,3 +163,20 @@ def test_xtx_inv_batched_matches_single(rng):
     inv = xtx_inv(X)
     for r in range(6):
         np.testing.assert_allclose(inv[r], xtx_inv(X[r]), rtol=1e-10)
+
+
+def test_full_rank_is_the_column_scaled_rank_of_every_replication(rng):
+    X = rng.normal(size=(6, 30, 3)) * [1e-10, 1.0, 1e10]  # badly scaled, full rank
+    X[1, :, 2] = X[1, :, 0] * 1e20  # collinear, at another scale
+    X[3, :, 1] = 0.0  # a zero column
+    X[4, :, 2] = X[4, :, 1] + 1e-9 * X[4, :, 2] / 1e10  # nearly collinear: cond ~1e9, full
+    W = np.ones((6, 30))
+    W[5, 3:] = 0.0  # three rows left: still rank 3
+    expected = [column_scaled_rank(X[r]) == 3 for r in range(6)]
+    np.testing.assert_array_equal(full_rank(X), expected)
+    assert list(full_rank(X)) == [True, False, True, False, True, True]
+    ok = full_rank(X, W)
+    assert ok[5] and not ok[1]
+    W[5, 2] = 0.0  # two rows for three columns
+    assert not full_rank(X, W)[5]
+    assert full_rank(X[0]).shape == (1,)

@@ -309,9 +309,19 @@ def test_numpy_names(stackloss_data):
     assert list(res.params.index) == ["x1", "x2", "x3"]
 
 
+#: scikit-learn's weights-vs-repeated-rows check fits 15 rows of 30 columns (at most 15
+#: distinct rows, whatever the repetitions): least squares is not identified there and OLS
+#: rejects the design as rank-deficient. The equivalence itself is tested on an identified
+#: design (test_integer_weights_equal_repeated_rows).
+_UNIDENTIFIED = {
+    "check_sample_weight_equivalence_on_dense_data": "p > n: the check's design is rank-deficient"
+}
+
+
 # sklearn's own check_array_api_input skips itself unless SCIPY_ARRAY_API is set.
 @parametrize_with_checks(
-    [OLS(), OLS(fit_intercept=False, hac_maxlags=2)], expected_failed_checks=pending_checks
+    [OLS(), OLS(fit_intercept=False, hac_maxlags=2)],
+    expected_failed_checks=lambda est: pending_checks(est, _UNIDENTIFIED),
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)

@@ -5,10 +5,13 @@ Estimators (``OLS``, ``GaussianMLE``, ``Huber``, ``QuantileRegression``/``LAD``,
 ``Bisquare``, ``MM``, ``StudentTMLE``) share the loss family of :mod:`tailreg.losses` and the
 immutable :class:`~tailreg.inference.FitResult`. Error laws live in
 :mod:`tailreg.distributions`, asymptotic theory in :mod:`tailreg.theory`, the Monte Carlo
-engine in :mod:`tailreg.simulation` and the MLP in :mod:`tailreg.network`.
+engine in :mod:`tailreg.simulation` and the MLP in :mod:`tailreg.network`. Modelling
+helpers: :func:`fit_formula` (Wilkinson formulas), :func:`compare` (side-by-side tables),
+:func:`summary_text` (a statsmodels-style summary) and ``est.predict_interval``.
 """
 
 from . import distributions, losses, processes, theory
+from .compare import Comparison, compare
 from .estimators import (
     LAD,
     MM,
@@ -20,6 +23,8 @@ from .estimators import (
     StudentTMLE,
 )
 from .exceptions import ConvergenceWarning, ExactFitWarning, MultipleOptimaWarning
+from .formula import design_for, fit_formula
+from .reporting import summary_text
 
 __version__ = "0.1.0"
 __all__ = [
@@ -27,6 +32,7 @@ __all__ = [
     "MM",
     "OLS",
     "Bisquare",
+    "Comparison",
     "ConvergenceWarning",
     "ExactFitWarning",
     "GaussianMLE",
@@ -34,8 +40,12 @@ __all__ = [
     "MultipleOptimaWarning",
     "QuantileRegression",
     "StudentTMLE",
+    "compare",
+    "design_for",
     "distributions",
+    "fit_formula",
     "losses",
     "processes",
+    "summary_text",
     "theory",
 ]

@@ -31,6 +31,7 @@ __all__ = [
     "EinsumDesign",
     "TransposedDesign",
     "batched_solve",
+    "full_rank",
     "gram_inverse",
     "inverse_pd",
     "leverage",
@@ -264,6 +265,50 @@ def gram_inverse(X: FloatArray) -> tuple[FloatArray, BoolArray]:
         cond = np.abs(Ge).sum(axis=-2).max(axis=-1) * np.abs(Gi).sum(axis=-2).max(axis=-1)
     ok = cond <= GRAM_COND_MAX
     return Gi * dd, ok
+
+
+def full_rank(X: FloatArray, w: FloatArray | None = None) -> BoolArray:
+    r"""Which designs of a stack have full column rank, by the column-scaled rank test.
+
+    The test of :func:`~tailreg._validation.column_scaled_rank` for every replication: the
+    singular values of :math:`X_r D_r` (columns scaled to unit length, so units do not
+    matter) against :math:`\sigma_{\max}\max(n, k)\varepsilon`. Screened cheaply first:
+    a replication whose equilibrated Gram matrix has condition number at most
+    :data:`GRAM_COND_MAX` (cond(:math:`X_rD_r`) :math:`\le 10^4`) is full rank without an
+    SVD; only the others are factorised.
+
+    Parameters
+    ----------
+    X : ndarray (R, n, k) or (n, k)
+    w : ndarray (R, n) or (n,), optional
+        Non-negative weights: the rank is that of the rows with positive weight (the design
+        :math:`\operatorname{diag}(\sqrt{w_r})X_r`).
+
+    Returns
+    -------
+    ndarray of bool (R,) (shape (1,) for one design)
+    """
+    Xs = X if X.ndim == 3 else X[None]
+    W = None if w is None else (w if w.ndim == 2 else w[None])
+    n, k = Xs.shape[-2:]
+    # the Gram matrices without a scaled copy of the design: D (X'WX) D = (XD)'W(XD)
+    G = np.swapaxes(Xs, -1, -2) @ Xs if W is None else weighted_gram(Xs, W)
+    diag = np.diagonal(G, axis1=-2, axis2=-1)
+    d = np.where(diag > 0, 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0)), 1.0)
+    Ge = G * d[..., :, None] * d[..., None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        eig = np.linalg.eigvalsh(Ge)
+        ok = (eig[:, 0] > 0) & (eig[:, -1] <= GRAM_COND_MAX * eig[:, 0])
+    rest = np.flatnonzero(~ok)
+    if rest.size:
+        Xr = Xs[rest] if Xs.shape[0] > 1 else np.broadcast_to(Xs, (rest.size, n, k))
+        if W is not None:
+            Xr = Xr * np.sqrt(W[rest] if W.shape[0] > 1 else W)[..., None]
+        Xr = Xr * d[rest][:, None, :]
+        s = np.linalg.svd(Xr, compute_uv=False)
+        tol = s.max(axis=-1) * max(n, k) * np.finfo(float).eps
+        ok[rest] = (s > tol[:, None]).sum(axis=-1) == k
+    return ok
 
 
 def xtx_inv(X: FloatArray) -> FloatArray:

@@ -23,6 +23,7 @@ __all__ = [
     "check_positive",
     "check_random_state",
     "check_weights",
+    "column_scaled_rank",
     "default_names",
 ]
 
@@ -113,18 +114,56 @@ def check_weights(w: Any, shape: tuple[int, ...], name: str = "sample_weight") -
     if np.any(a < 0):
         raise ValueError(f"{name} contains negative values; weights must be >= 0")
     if not np.all(a.sum(axis=-1) > 0):
-        raise ValueError(f"{name}: every fit needs at least one positive weight")
+        raise ValueError(
+            f"{name}: all weights are zero (in at least one fit); every fit needs a positive weight"
+        )
     return a
 
 
-def check_design(design: np.ndarray, names: Sequence[str], *, min_extra_rows: int = 0) -> None:
+def column_scaled_rank(design: np.ndarray, n: int | None = None) -> int:
+    r"""Numerical rank of a design after scaling its columns to unit length.
+
+    The singular values :math:`\sigma_j` of :math:`XD`, :math:`D = \operatorname{diag}
+    (1/\|x_{\cdot j}\|)` (a zero column stays zero), are compared with
+    :math:`\sigma_{\max}\max(n, k)\,\varepsilon` (the tolerance of numpy's
+    ``matrix_rank``). Scaling first means that units do not matter: columns at 1e-10 and 1e10
+    are full rank, while a zero or collinear column is not.
+
+    Parameters
+    ----------
+    design : ndarray (n, k), or the (k, k) R factor of its QR factorisation (same singular
+        values, so the rank test costs nothing more than the fit's own QR)
+    n : rows of the design (default ``design.shape[0]``)
+    """
+    m, k = design.shape
+    n = m if n is None else n
+    norms = np.sqrt(np.einsum("ij,ij->j", design, design))
+    scaled = design / np.where(norms > 0, norms, 1.0)
+    s = np.linalg.svd(scaled, compute_uv=False)
+    tol = s.max() * max(n, k) * np.finfo(float).eps
+    return int((s > tol).sum())
+
+
+def check_design(
+    design: np.ndarray,
+    names: Sequence[str],
+    *,
+    min_extra_rows: int = 0,
+    r_factor: np.ndarray | None = None,
+) -> None:
     """Check a design (constant already added) has enough rows and full column rank.
+
+    The rank is that of the column-scaled design (:func:`column_scaled_rank`), so badly
+    scaled but independent columns are accepted.
 
     Parameters
     ----------
     design : ndarray of shape (n, k)
     names : the k parameter names, used in the error message.
     min_extra_rows : rows needed beyond k (e.g. 1 when a scale is estimated too).
+    r_factor : ndarray (k, k), optional
+        The R factor of ``design``'s QR factorisation when the caller has it: the rank is
+        then read from it (the same singular values) instead of a second factorisation.
     """
     n, k = design.shape
     if n < k + min_extra_rows or n < 2:
@@ -132,9 +171,7 @@ def check_design(design: np.ndarray, names: Sequence[str], *, min_extra_rows: in
             f"too few rows: n_samples={n} but the model has {k} coefficient(s); "
             f"need at least {max(k + min_extra_rows, 2)} rows"
         )
-    s = np.linalg.svd(design, compute_uv=False)
-    tol = s.max() * max(n, k) * np.finfo(float).eps
-    rank = int((s > tol).sum())
+    rank = column_scaled_rank(design if r_factor is None else r_factor, n)
     if rank < k:
         raise ValueError(
             f"rank-deficient design: rank {rank} < {k} columns ({', '.join(names)}); "
@@ -162,6 +199,8 @@ def check_many(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
     what = f"X is {X.shape} ({'R, n, p' if stacked else 'n, p'}), so Y must be {expected}"
     if Y.ndim != 2:
         raise ValueError(f"shape mismatch: {what} (replications first), got shape {Y.shape}")
+    if Y.shape[0] == 0 or (stacked and X.shape[0] == 0):
+        raise ValueError("fit_many needs at least one replication: Y (and a stacked X) has 0 rows")
     if Y.shape[1] != n or (stacked and Y.shape[0] != X.shape[0]):
         hint = ""
         if Y.shape[0] == n and (not stacked or Y.shape[1] == X.shape[0]):

@@ -31,7 +31,9 @@ its results through the two builders here, :meth:`BaseRegressor._result` (one fi
 from __future__ import annotations
 
 import contextlib
+import functools
 import warnings
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -39,7 +41,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._linalg import Design
+from .._linalg import Design, full_rank
 from .._typing import ArrayLike
 from .._validation import (
     add_constant,
@@ -50,12 +52,17 @@ from .._validation import (
     default_names,
 )
 from ..exceptions import ConvergenceWarning
+from ..formula import design_for
 from ..inference.covariance import CovContext
 from ..inference.results import FitResult, ManyFits
 from ..losses import Loss
+from ..prediction import predict_interval as _predict_interval
 from ..theory import Target
 
 __all__ = ["BaseRegressor"]
+
+#: attributes :func:`~tailreg.formula.fit_formula` sets, dropped by a refit on arrays
+_FORMULA_ATTRS = ("model_spec_", "n_dropped_", "groups_")
 
 
 class BaseRegressor(RegressorMixin, BaseEstimator):
@@ -81,6 +88,10 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
     supports_sample_weight: ClassVar[bool] = False
     #: rows needed beyond the number of coefficients (e.g. 1 when a scale is estimated)
     _min_extra_rows: ClassVar[int] = 0
+    #: ``_fit`` checks the rank itself (from a factorisation it needs anyway, by
+    #: :func:`~tailreg._validation.check_design` with ``r_factor``); ``fit`` then checks
+    #: only the number of rows
+    _checks_rank: ClassVar[bool] = False
 
     fit_intercept: bool
 
@@ -147,16 +158,19 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
         loglik: float | None = None,
         k_params: int | None = None,
         extra: dict[str, Any] | None = None,
+        resid: np.ndarray | None = None,
     ) -> FitResult:
         """The :class:`FitResult` of one fit on the (n, k) design ``ctx.X``.
 
         ``params`` are the coefficients, then any nuisance parameters, named by ``names``;
-        the residuals are ``ctx.resid``. The covariance kinds, the default kind, the
-        estimator's name and ``use_t`` come from the class.
+        the residuals are ``resid`` (default ``ctx.resid``: pass them when the context holds
+        transformed residuals, e.g. weighted least squares' ``sqrt(w_i) r_i``). The
+        covariance kinds, the default kind, the estimator's name and ``use_t`` come from
+        the class.
         """
         n, k = ctx.X.shape
         return FitResult(
-            params=pd.Series(params, index=names, name="coef"),
+            params=pd.Series(params, index=_index(tuple(names)), name="coef"),
             cov_context=ctx,
             cov_kinds=self.cov_kinds,
             cov_kind=self.default_cov_kind,
@@ -165,7 +179,7 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
             scale=float(scale),
             n_iter=int(n_iter),
             converged=bool(converged),
-            resid=ctx.resid,
+            resid=ctx.resid if resid is None else resid,
             estimator=type(self).__name__,
             use_t=self.use_t,
             loglik=None if loglik is None else float(loglik),
@@ -202,6 +216,12 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
             if hasattr(self, "feature_names_in_")
             else default_names(p)
         )
+        if self.fit_intercept and "const" in names:
+            raise ValueError(
+                "a column of X is named 'const', the name of the intercept that fit_intercept "
+                "adds: rename the column, or drop it and keep fit_intercept=True (or set "
+                "fit_intercept=False if it is the constant)"
+            )
         return (["const"] if self.fit_intercept else []) + names
 
     def _checked_weights(self, sample_weight: Any, shape: tuple[int, ...]) -> np.ndarray | None:
@@ -233,7 +253,9 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
         self
             With ``coef_``, ``intercept_`` and the immutable ``result_``.
         """
-        Xa, ya = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        for stale in _FORMULA_ATTRS:  # a refit on arrays: the formula no longer describes it
+            self.__dict__.pop(stale, None)
+        Xa, ya = self._validate_xy(X, y)
         self._check_params()
         w = self._checked_weights(sample_weight, ya.shape)
         names = self._coef_names(Xa.shape[1])
@@ -241,7 +263,10 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
         if w is not None and not np.all(w > 0):
             keep = w > 0
             design, ya, w = design[keep], ya[keep], w[keep]
-        check_design(design, names, min_extra_rows=self._min_extra_rows)
+        if self._checks_rank:
+            _check_rows(design.shape[0], design.shape[1], self._min_extra_rows)
+        else:
+            check_design(design, names, min_extra_rows=self._min_extra_rows)
         if w is None:
             result = self._fit(design, ya, names)
         else:
@@ -253,11 +278,71 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
         self.n_iter_ = result.n_iter
         return self
 
-    def predict(self, X: ArrayLike) -> np.ndarray:
-        """Fitted linear predictor :math:`\\hat\\beta_0 + X\\hat\\beta`."""
+    def _validate_xy(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        """scikit-learn's ``validate_data``, with a shortcut for finite float64 arrays.
+
+        The shortcut does what ``validate_data`` does to such input (sets
+        ``n_features_in_``, forgets ``feature_names_in_``) in a few microseconds instead of
+        a few hundred; anything else — lists, DataFrames, other dtypes, NaN, wrong shapes —
+        goes through scikit-learn and gets its checks and messages.
+        """
+        if (
+            type(X) is np.ndarray
+            and type(y) is np.ndarray
+            and X.dtype == np.float64
+            and y.dtype == np.float64
+            and X.ndim == 2
+            and y.ndim == 1
+            and X.shape[0] == y.shape[0]
+            and X.shape[0] >= 1
+            and X.shape[1] >= 1
+            and np.isfinite(X).all()
+            and np.isfinite(y).all()
+        ):
+            self.n_features_in_ = X.shape[1]
+            self.__dict__.pop("feature_names_in_", None)
+            return X, y
+        Xa, ya = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        return Xa, ya
+
+    def _predict_design(self, X: Any) -> np.ndarray:
+        """New regressors as an (m, p) array: through the formula for a formula fit."""
         check_is_fitted(self, "result_")
-        Xa = validate_data(self, X, reset=False, dtype=np.float64)
+        if getattr(self, "model_spec_", None) is not None and isinstance(X, pd.DataFrame | Mapping):
+            return design_for(self, X)
+        return np.asarray(validate_data(self, X, reset=False, dtype=np.float64))
+
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Fitted linear predictor :math:`\\hat\\beta_0 + X\\hat\\beta`.
+
+        ``X`` are the regressors (without the constant); for an estimator fitted by
+        :func:`~tailreg.formula.fit_formula`, a DataFrame of the *data* columns, to which
+        the formula's transforms and categorical levels are applied
+        (:func:`~tailreg.formula.design_for`).
+        """
+        Xa = self._predict_design(X)
         return Xa @ self.coef_ + self.intercept_
+
+    def predict_interval(
+        self,
+        X: Any,
+        level: float = 0.95,
+        kind: str = "confidence",
+        weights: ArrayLike | None = None,
+    ) -> pd.DataFrame:
+        """Confidence intervals of the fitted mean, or prediction intervals of new responses.
+
+        See :func:`tailreg.prediction.predict_interval` for the methods (delta method under
+        ``result_``'s current covariance; for ``kind="prediction"``, ``predict.lm``'s
+        interval for OLS and the Gaussian MLE, the estimated error law otherwise).
+
+        Returns
+        -------
+        DataFrame
+            Columns ``mean``, ``se`` (of the mean), ``lower``, ``upper``; the index of ``X``
+            when it is a DataFrame.
+        """
+        return _predict_interval(self, X, level=level, kind=kind, weights=weights)
 
     def fit_many(
         self,
@@ -299,8 +384,6 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
         W = self._checked_weights(sample_weight, Ya.shape)
         names = (["const"] if self.fit_intercept else []) + default_names(Xa.shape[-1])
         design = add_constant(Xa, self.fit_intercept)
-        # the rank of the first design only: checking every stacked design would cost a fit
-        check_design(Design(design).row(0), names, min_extra_rows=self._min_extra_rows)
         kinds = (self.default_cov_kind,) if kinds is None else tuple(kinds)
         for kind in kinds:
             if kind not in self._cov_kinds:
@@ -308,9 +391,58 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
                     f"covariance kind {kind!r} is not available for {type(self).__name__}; "
                     f"choose from {list(self._cov_kinds)}"
                 )
+        if design.ndim == 2 and (W is None or W.ndim == 1):
+            # one design for every fit: a rank-deficient one is an error for all of them
+            rows = design if W is None else design[W > 0]
+            check_design(rows, names, min_extra_rows=self._min_extra_rows)
+            return self._call_fit_many(design, Ya, names, kinds, W)
+        _check_rows(design.shape[-2], len(names), self._min_extra_rows)
+        good = self._usable_replications(design, W)
+        if good.all():
+            return self._call_fit_many(design, Ya, names, kinds, W)
+        bad = int((~good).sum())
+        if not good.any():
+            raise ValueError(
+                f"every one of the {good.size} replications has a rank-deficient design "
+                f"(or too few rows with positive weight) for {', '.join(names)}"
+            )
+        warnings.warn(
+            f"{type(self).__name__}.fit_many: {bad} of {good.size} replications have a "
+            "rank-deficient design (or too few rows with positive weight); their rows are "
+            "NaN with converged=False",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+        idx = np.flatnonzero(good)
+        sub = self._call_fit_many(
+            design if design.ndim == 2 else design[idx],
+            Ya[idx],
+            names,
+            kinds,
+            None if W is None else (W if W.ndim == 1 else W[idx]),
+        )
+        return _scatter(sub, idx, good.size)
+
+    def _call_fit_many(
+        self,
+        design: np.ndarray,
+        Y: np.ndarray,
+        names: list[str],
+        kinds: tuple[str, ...],
+        W: np.ndarray | None,
+    ) -> ManyFits:
         if W is None:
-            return self._fit_many(design, Ya, names, kinds)
-        return self._fit_many(design, Ya, names, kinds, sample_weight=W)
+            return self._fit_many(design, Y, names, kinds)
+        return self._fit_many(design, Y, names, kinds, sample_weight=W)
+
+    def _usable_replications(self, design: np.ndarray, W: np.ndarray | None) -> np.ndarray:
+        """Replications whose design (rows of positive weight) has full column rank and
+        enough rows: the column-scaled rank test of every stacked design."""
+        n, k = design.shape[-2:]
+        need = max(k + self._min_extra_rows, 2)
+        R = design.shape[0] if design.ndim == 3 else W.shape[0]  # type: ignore[union-attr]
+        enough = np.full(R, n >= need) if W is None else (W > 0).sum(axis=-1) >= need
+        return enough & full_rank(design, W)
 
     def _fit_many(
         self,
@@ -368,6 +500,40 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
         wr = w if w.ndim == 1 else w[r]
         keep = wr > 0
         return self._fit(X[keep], y[keep], names, sample_weight=wr[keep])
+
+
+@functools.lru_cache(maxsize=512)
+def _index(names: tuple[str, ...]) -> pd.Index:
+    """The (immutable) parameter index, built once per set of names: pandas spends more time
+    constructing a string index than OLS spends fitting at n = 1000."""
+    return pd.Index(names)
+
+
+def _check_rows(n: int, k: int, extra: int) -> None:
+    if n < k + extra or n < 2:
+        raise ValueError(
+            f"too few rows: n_samples={n} but the model has {k} coefficient(s); "
+            f"need at least {max(k + extra, 2)} rows"
+        )
+
+
+def _scatter(sub: ManyFits, idx: np.ndarray, R: int) -> ManyFits:
+    """The ManyFits of R replications from those of the replications ``idx``: NaN elsewhere."""
+
+    def full(a: np.ndarray, fill: Any) -> np.ndarray:
+        out = np.full((R, *a.shape[1:]), fill, dtype=a.dtype)
+        out[idx] = a
+        return out
+
+    return ManyFits(
+        params=full(sub.params, np.nan),
+        param_names=sub.param_names,
+        n_coef=sub.n_coef,
+        se={kind: full(v, np.nan) for kind, v in sub.se.items()},
+        scale=full(sub.scale, np.nan),
+        converged=full(sub.converged, False),
+        n_iter=full(sub.n_iter, 0),
+    )
 
 
 def _warn_unconverged(name: str, converged: np.ndarray) -> None:
