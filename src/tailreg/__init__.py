@@ -16,6 +16,7 @@ from .estimators import (
     Bisquare,
     GaussianMLE,
     Huber,
+    QuantileProcess,
     QuantileRegression,
     StudentTMLE,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "GaussianMLE",
     "Huber",
     "MultipleOptimaWarning",
+    "QuantileProcess",
     "QuantileRegression",
     "StudentTMLE",
     "distributions",

@@ -226,6 +226,34 @@ class QuantileRegression(BaseRegressor):
             },
         )
 
+    def rank_conf_int(self, level: float = 0.95, iid: bool = True) -> Any:
+        r"""Rank-inversion confidence intervals (Koenker 1994), as ``summary.rq(se = "rank")``.
+
+        ``summary(rq(...), se = "rank", iid = iid, alpha = 1 - level)``: the values of each
+        coefficient that the regression rank-score test does not reject, interpolated between
+        the kinks of the statistic (:func:`~tailreg.inference.quantile_rank.rank_conf_int`).
+        ``iid=False`` scales the statistic with local densities from the fits at
+        :math:`\tau \pm h` (``bandwidth``; quantreg's is Hall–Sheather).
+
+        Cost: exact parametric simplex walks, one per coefficient and side, each crossing
+        :math:`O(\sqrt n)` kinks of :math:`O(nk)` work (:math:`O(k^2 n^{3/2})` in all; a
+        few ms at n = 100, about 0.1 s at n = 5000, k = 3). quantreg makes these intervals
+        its default for n < 1001 (the ``nid`` sandwich above): they need no density estimate,
+        keep their level in small samples and may be asymmetric, but give no covariance.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index the coefficient names, columns ``lower``, ``upper``.
+        """
+        # imported here: this method is the module's only link to the rank intervals
+        from sklearn.utils.validation import check_is_fitted
+
+        from ..inference.quantile_rank import rank_conf_int_frame
+
+        check_is_fitted(self, "result_")
+        return rank_conf_int_frame(self.result_, level=level, iid=iid, bandwidth=self.bandwidth)
+
 
 class LAD(QuantileRegression):
     r"""Least absolute deviations, :math:`\arg\min\sum_i|y_i - x_i^\top\beta|`: the Laplace MLE.
