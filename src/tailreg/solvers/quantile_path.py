@@ -44,7 +44,7 @@ def band_size(n: int, k: int) -> int:
 
 
 def solve_quantile_path(
-    X: np.ndarray, y: np.ndarray, taus: Sequence[float], solver: str = "interior-point"
+    X: np.ndarray, y: np.ndarray, taus: Sequence[float] | np.ndarray, solver: str = "interior-point"
 ) -> tuple[list[QuantileSolution], list[bool]]:
     r"""Regression quantiles at every ``tau`` (no checks; ``taus`` sorted, distinct).
 
@@ -82,13 +82,14 @@ def solve_quantile_path(
     out: list[QuantileSolution | None] = [None] * len(taus)
     reused = [False] * len(taus)
     start = int(np.argmin(np.abs(np.asarray(taus) - 0.5)))
-    out[start] = solve_quantile_one(X, y, taus[start], solver)
+    first = solve_quantile_one(X, y, taus[start], solver)
+    out[start] = first
     q, r = np.linalg.qr(X)
     g_ols = q.T @ y
     e = y - q @ g_ols
     m = response_scale(e)
     big = band_size(n, k)
-    if m == 0.0 or big >= n // 2 or not np.all(np.isfinite(out[start].beta)):
+    if m == 0.0 or big >= n // 2 or not np.all(np.isfinite(first.beta)):
         for j, tau in enumerate(taus):
             if out[j] is None:
                 out[j] = solve_quantile_one(X, y, tau, solver)
