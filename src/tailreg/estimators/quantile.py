@@ -24,6 +24,7 @@ from .._validation import SeedLike, check_in_range, check_positive, check_random
 from ..exceptions import ConvergenceWarning
 from ..inference import quantile_cov
 from ..inference.covariance import CovContext, standard_errors
+from ..inference.quantile_rank import rank_conf_int_fitted
 from ..inference.results import FitResult, ManyFits
 from ..losses import Absolute, Check, Loss
 from ..solvers.quantile_lp import (
@@ -246,13 +247,7 @@ class QuantileRegression(BaseRegressor):
         pandas.DataFrame
             Index the coefficient names, columns ``lower``, ``upper``.
         """
-        # imported here: this method is the module's only link to the rank intervals
-        from sklearn.utils.validation import check_is_fitted
-
-        from ..inference.quantile_rank import rank_conf_int_frame
-
-        check_is_fitted(self, "result_")
-        return rank_conf_int_frame(self.result_, level=level, iid=iid, bandwidth=self.bandwidth)
+        return rank_conf_int_fitted(self, level=level, iid=iid)
 
 
 class LAD(QuantileRegression):

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -303,9 +304,9 @@ class QuantileProcess(RegressorMixin, BaseEstimator):
         Returns
         -------
         matplotlib.figure.Figure
+            Not registered with pyplot (save it with ``fig.savefig``, or show it in a
+            notebook by leaving it as a cell's value).
         """
-        import matplotlib.pyplot as plt
-
         check_is_fitted(self, "results_")
         if not 0.0 < level < 1.0:
             raise ValueError(f"level must lie in (0, 1), got {level!r}")
@@ -318,7 +319,9 @@ class QuantileProcess(RegressorMixin, BaseEstimator):
         ols_ci = self._ols_interval(alpha) if ols else None
         ncol = min(3, len(names))
         nrow = math.ceil(len(names) / ncol)
-        fig, axes = plt.subplots(nrow, ncol, figsize=(4.0 * ncol, 3.2 * nrow), squeeze=False)
+        # a Figure outside pyplot: no global state, no backend chosen for the caller
+        fig = Figure(figsize=(4.0 * ncol, 3.2 * nrow))
+        axes = fig.subplots(nrow, ncol, squeeze=False)
         flat = axes.ravel()
         for ax in flat[len(names) :]:
             fig.delaxes(ax)

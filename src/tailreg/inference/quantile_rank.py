@@ -44,10 +44,12 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_design, check_finite, check_in_range
 from ..exceptions import ConvergenceWarning
@@ -55,7 +57,7 @@ from ._rank_simplex import Vertex, WalkError, rank_score_path, vertex_fit
 from .quantile_cov import BANDWIDTHS
 from .results import FitResult
 
-__all__ = ["RankInterval", "rank_conf_int", "rank_conf_int_frame"]
+__all__ = ["RankInterval", "rank_conf_int", "rank_conf_int_fitted", "rank_conf_int_frame"]
 
 #: ``rq.fit.br``'s tolerance, ``.Machine$double.eps^(2/3)``, also its density floor
 _EPS = float(np.finfo(float).eps ** (2.0 / 3.0))
@@ -311,3 +313,14 @@ def rank_conf_int_frame(
         bandwidth=bandwidth,
     )
     return pd.DataFrame({"lower": ri.lower, "upper": ri.upper}, index=pd.Index(names))
+
+
+def rank_conf_int_fitted(estimator: Any, *, level: float = 0.95, iid: bool = True) -> pd.DataFrame:
+    """:func:`rank_conf_int_frame` of a fitted ``QuantileRegression`` (its ``bandwidth``).
+
+    Raises scikit-learn's ``NotFittedError`` before ``fit``.
+    """
+    check_is_fitted(estimator, "result_")
+    return rank_conf_int_frame(
+        estimator.result_, level=level, iid=iid, bandwidth=estimator.bandwidth
+    )
