@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -418,3 +419,38 @@ def test_bad_data_raise():
         rank_conf_int(X, np.where(np.arange(len(y)) == 3, np.nan, y), 0.5)
     with pytest.raises(ValueError, match="rank-deficient"):
         rank_conf_int(np.column_stack([X, 2 * X[:, 1]]), y, 0.5)
+
+
+# --- QuantileRegression.rank_conf_int ---------------------------------------------------
+
+ESTIMATOR_CASES = [c for c in CASES if c["bandwidth"] == "hs" and c["tcrit"]]
+
+
+@pytest.mark.parametrize("c", ESTIMATOR_CASES, ids=case_id)
+def test_estimator_method_matches_quantreg(c):
+    """``QuantileRegression(tau).fit(X, y).rank_conf_int(level, iid)`` is summary.rq's."""
+    from tailreg import QuantileRegression
+
+    X, y = load(c["data"])
+    est = QuantileRegression(tau=c["tau"]).fit(X[:, 1:], y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # "percent fis <= 0", checked above
+        out = est.rank_conf_int(level=1.0 - c["alpha"], iid=c["iid"])
+    assert list(out.columns) == ["lower", "upper"]
+    assert list(out.index) == list(est.result_.params.index)
+    assert_close(out["lower"], c["lower"], "lower")
+    assert_close(out["upper"], c["upper"], "upper")
+
+
+def test_estimator_method_default_level_and_lad():
+    from tailreg import LAD, QuantileRegression
+
+    X, y = load("n31")
+    default = QuantileRegression().fit(X[:, 1:], y).rank_conf_int()
+    explicit = rank_conf_int(X, y, 0.5, level=0.95, iid=True)
+    np.testing.assert_array_equal(default["lower"], explicit.lower)
+    np.testing.assert_array_equal(default["upper"], explicit.upper)
+    lad = LAD().fit(X[:, 1:], y).rank_conf_int()
+    pd.testing.assert_frame_equal(lad, default)
+    with pytest.raises(Exception, match="not fitted"):
+        QuantileRegression().rank_conf_int()

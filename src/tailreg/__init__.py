@@ -19,6 +19,7 @@ from .estimators import (
     Bisquare,
     GaussianMLE,
     Huber,
+    QuantileProcess,
     QuantileRegression,
     StudentTMLE,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "GaussianMLE",
     "Huber",
     "MultipleOptimaWarning",
+    "QuantileProcess",
     "QuantileRegression",
     "StudentTMLE",
     "compare",

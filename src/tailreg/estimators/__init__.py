@@ -7,6 +7,7 @@ from .mle import GaussianMLE
 from .mm import MM
 from .ols import OLS
 from .quantile import LAD, QuantileRegression
+from .quantile_process import QuantileProcess
 from .student_t import StudentTMLE
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "Bisquare",
     "GaussianMLE",
     "Huber",
+    "QuantileProcess",
     "QuantileRegression",
     "StudentTMLE",
 ]

@@ -24,6 +24,7 @@ from .._validation import SeedLike, check_in_range, check_positive, check_random
 from ..exceptions import ConvergenceWarning
 from ..inference import quantile_cov
 from ..inference.covariance import CovContext, standard_errors
+from ..inference.quantile_rank import rank_conf_int_fitted
 from ..inference.results import FitResult, ManyFits
 from ..losses import Absolute, Check, Loss
 from ..solvers.quantile_lp import (
@@ -225,6 +226,28 @@ class QuantileRegression(BaseRegressor):
                 "seed": seed,
             },
         )
+
+    def rank_conf_int(self, level: float = 0.95, iid: bool = True) -> Any:
+        r"""Rank-inversion confidence intervals (Koenker 1994), as ``summary.rq(se = "rank")``.
+
+        ``summary(rq(...), se = "rank", iid = iid, alpha = 1 - level)``: the values of each
+        coefficient that the regression rank-score test does not reject, interpolated between
+        the kinks of the statistic (:func:`~tailreg.inference.quantile_rank.rank_conf_int`).
+        ``iid=False`` scales the statistic with local densities from the fits at
+        :math:`\tau \pm h` (``bandwidth``; quantreg's is Hall–Sheather).
+
+        Cost: exact parametric simplex walks, one per coefficient and side, each crossing
+        :math:`O(\sqrt n)` kinks of :math:`O(nk)` work (:math:`O(k^2 n^{3/2})` in all; a
+        few ms at n = 100, about 0.1 s at n = 5000, k = 3). quantreg makes these intervals
+        its default for n < 1001 (the ``nid`` sandwich above): they need no density estimate,
+        keep their level in small samples and may be asymmetric, but give no covariance.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index the coefficient names, columns ``lower``, ``upper``.
+        """
+        return rank_conf_int_fitted(self, level=level, iid=iid)
 
 
 class LAD(QuantileRegression):

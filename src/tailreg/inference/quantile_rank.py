@@ -44,16 +44,20 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
+from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import stats
+from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_design, check_finite, check_in_range
 from ..exceptions import ConvergenceWarning
 from ._rank_simplex import Vertex, WalkError, rank_score_path, vertex_fit
 from .quantile_cov import BANDWIDTHS
+from .results import FitResult
 
-__all__ = ["RankInterval", "rank_conf_int"]
+__all__ = ["RankInterval", "rank_conf_int", "rank_conf_int_fitted", "rank_conf_int_frame"]
 
 #: ``rq.fit.br``'s tolerance, ``.Machine$double.eps^(2/3)``, also its density floor
 _EPS = float(np.finfo(float).eps ** (2.0 / 3.0))
@@ -276,3 +280,47 @@ def _interpolate(bounds: np.ndarray, tn: np.ndarray, cutoff: float):
     upper = np.where(np.isinf(bounds[2]), np.inf, upper)
     lower = np.where(np.isinf(bounds[1]), -np.inf, lower)
     return lower, upper
+
+
+def rank_conf_int_frame(
+    result: FitResult, *, level: float = 0.95, iid: bool = True, bandwidth: str = "hs"
+) -> pd.DataFrame:
+    """:func:`rank_conf_int` of a quantile regression fit, as a DataFrame.
+
+    Parameters
+    ----------
+    result : FitResult
+        A ``QuantileRegression`` result (``extra["tau"]``); the design and response are
+        those its covariance kinds use (``cov_context.X`` and ``options["y"]``).
+    level, iid, bandwidth
+        As :func:`rank_conf_int` (``bandwidth`` is the estimator's; quantreg always uses
+        Hall–Sheather, the default).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index the coefficient names, columns ``lower`` and ``upper`` (``-inf``/``inf`` for an
+        unbounded side).
+    """
+    ctx = result.cov_context
+    names = list(result.params.index)[: ctx.X.shape[1]]
+    ri = rank_conf_int(
+        ctx.X,
+        np.asarray(ctx.options["y"]),
+        float(result.extra["tau"]),
+        level=level,
+        iid=iid,
+        bandwidth=bandwidth,
+    )
+    return pd.DataFrame({"lower": ri.lower, "upper": ri.upper}, index=pd.Index(names))
+
+
+def rank_conf_int_fitted(estimator: Any, *, level: float = 0.95, iid: bool = True) -> pd.DataFrame:
+    """:func:`rank_conf_int_frame` of a fitted ``QuantileRegression`` (its ``bandwidth``).
+
+    Raises scikit-learn's ``NotFittedError`` before ``fit``.
+    """
+    check_is_fitted(estimator, "result_")
+    return rank_conf_int_frame(
+        estimator.result_, level=level, iid=iid, bandwidth=estimator.bandwidth
+    )
