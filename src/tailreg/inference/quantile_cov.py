@@ -14,13 +14,25 @@ estimate :math:`s` or :math:`f_i`:
 ``ker``
     Powell (1991): Gaussian-kernel :math:`f_i = \phi(r_i/h_n)/h_n`.
 ``bootstrap``
-    xy-pairs bootstrap covariance of refitted coefficients.
+    xy, Parzen–Wei–Ying or wild bootstrap (:mod:`.bootstrap`).
+``cluster``
+    Parente & Santos Silva (2016) cluster-robust sandwich (:class:`QuantileCluster`).
 
 The context's ``options`` carry ``tau``, ``y``, ``solver`` (the LP solver of the refits, see
 :mod:`tailreg.solvers.quantile_lp`), ``bandwidth`` (``"hs"`` or ``"bofinger"``), ``n_boot`` and
 ``seed`` (a ``SeedSequence``). Batched contexts (R fits): ``ker`` broadcasts over them, ``iid``
 and ``nid`` have vectorised :meth:`~CovarianceKind.compute_many` hooks (their refits solved
-together), ``bootstrap`` is computed one fit at a time.
+together), ``bootstrap`` is computed one fit at a time (its refits batched).
+
+Zero cuts (a difference from R). ``summary.rq`` counts residuals below the absolute
+:math:`\sqrt{\epsilon_{mach}}` as zero (``iid``) and shifts the ``nid`` quantile differences
+by it, so its standard errors change with the units of y (by 7–146% between y and
+:math:`10^{k}y`). Here both cuts are :math:`\sqrt{\epsilon_{mach}}` times a scale of the data
+(:func:`zero_unit`: the median absolute residual for ``iid``, the median absolute
+difference for ``nid``), which makes every kind equivariant to the units of y and invariant
+to the units of the columns of X. On unit-scale data the counts of zero residuals are the
+same as R's and the ``nid`` shift moves the densities by about 1e-8 relative, so the R
+references are matched to 1e-6.
 """
 
 from __future__ import annotations
@@ -34,6 +46,7 @@ from scipy import stats
 
 from .._linalg import Design, xtx_inv
 from ..solvers.quantile_lp import solve_quantile_many, solve_quantile_one
+from . import bootstrap as _bootstrap  # noqa: F401  (registers the "bootstrap" kind)
 from .covariance import CovarianceKind, CovContext, register
 
 __all__ = [
@@ -43,8 +56,25 @@ __all__ = [
     "sparsity_iid",
 ]
 
-#: ``summary.rq``'s zero-residual threshold and guard, ``.Machine$double.eps^(1/2)``
+#: ``summary.rq``'s zero-residual threshold and guard, ``.Machine$double.eps^(1/2)``, used
+#: here relative to a scale of the data (:func:`zero_unit`)
 _EPS = float(np.sqrt(np.finfo(float).eps))
+
+
+def zero_unit(v: np.ndarray) -> np.ndarray:
+    r"""The unit of the relative zero cuts: the median of :math:`|v|` along the last axis.
+
+    Falls back to the mean and then the largest :math:`|v|` when the median is 0 (more than
+    half the values zero), and to 1 when all are zero. Positively homogeneous, so the cut
+    :math:`\sqrt{\epsilon_{mach}}\,\mathrm{unit}` follows the units of the data, and unmoved
+    by a few gross values.
+    """
+    a = np.abs(np.asarray(v, dtype=float))
+    with np.errstate(invalid="ignore", over="ignore"):
+        out = np.median(a, axis=-1)
+        for alt in (np.mean(a, axis=-1), np.max(a, axis=-1)):
+            out = np.where(out > 0.0, out, alt)
+    return np.where((out > 0.0) & np.isfinite(out), out, 1.0)
 
 
 def hall_sheather(tau: float, n: int, alpha: float = 0.05) -> float:
@@ -122,15 +152,16 @@ def sparsity_iid(
 
     Notes
     -----
-    With :math:`p_z` residuals below :math:`\sqrt{\epsilon_{mach}}` in absolute value (the
-    interpolated basis) and :math:`m = \max(k+1, \lceil n h\rceil)`, take the residuals ranked
+    With :math:`p_z` residuals below :math:`\sqrt{\epsilon_{mach}}` times their median
+    absolute value (:func:`zero_unit`; R: the absolute :math:`\sqrt{\epsilon_{mach}}`) in
+    absolute value (the interpolated basis) and :math:`m = \max(k+1, \lceil n h\rceil)`, take the residuals ranked
     :math:`p_z+1, \dots, p_z+m+1` by absolute value, sort them, and regress them by median
     regression on :math:`j/(n-k)` for those ranks :math:`j`; the slope estimates the derivative of
     the residual quantile function, :math:`s(\tau)` (Koenker 2005, chapter 3; the
     :math:`n - k` accounts for the :math:`k` zero residuals).
     """
     n = resid.shape[0]
-    pz = int(np.sum(np.abs(resid) < _EPS))
+    pz = int(np.sum(np.abs(resid) < _EPS * zero_unit(resid)))
     m = max(k + 1, int(np.ceil(n * h)))
     ranks = np.arange(pz + 1, m + pz + 2)
     if ranks[-1] > n:
@@ -182,7 +213,7 @@ class QuantileIID(_QuantileKind):
         tau = ctx.options["tau"]
         m = max(k + 1, int(np.ceil(n * _bandwidth(ctx))))
         size = np.abs(resid)
-        pz = np.sum(size < _EPS, axis=1)
+        pz = np.sum(size < _EPS * zero_unit(resid)[:, None], axis=1)
         # partition, then a stable sort of the candidates taken in index order: the order of
         # the single fit's stable argsort, ties included
         top = min(n, m + int(pz.max()) + 1)
@@ -237,7 +268,8 @@ class QuantileNID(_QuantileSandwich):
 
     :math:`f_i = \max\{0, 2h / (x_i^\top(\hat\beta(\tau+h) - \hat\beta(\tau-h)) - \epsilon)\}`
     with the bandwidth :math:`h` in probability units and
-    :math:`\epsilon = \sqrt{\epsilon_{mach}}`; a warning counts non-positive differences
+    :math:`\epsilon = \sqrt{\epsilon_{mach}}\,\mathrm{median}_i|x_i^\top(\hat\beta(\tau+h) -
+    \hat\beta(\tau-h))|` (R: :math:`\sqrt{\epsilon_{mach}}`, see the module notes); a warning counts non-positive differences
     (crossing quantiles).
     """
 
@@ -252,7 +284,7 @@ class QuantileNID(_QuantileSandwich):
         bad = int(np.sum(dyhat <= 0))
         if bad:
             warnings.warn(f"nid covariance: {bad} non-positive fis", RuntimeWarning, stacklevel=5)
-        return np.maximum(0.0, 2.0 * h / (dyhat - _EPS))
+        return np.maximum(0.0, 2.0 * h / (dyhat - _EPS * zero_unit(dyhat)))
 
     def compute_many(self, ctx: CovContext) -> np.ndarray:
         """The sandwich of R fits at once, their refits at :math:`\tau \\pm h` solved together.
@@ -277,7 +309,7 @@ class QuantileNID(_QuantileSandwich):
                 f"nid covariance: {bad} non-positive fis in {R} fits", RuntimeWarning, stacklevel=5
             )
         with np.errstate(divide="ignore", invalid="ignore"):
-            f = np.maximum(0.0, 2.0 * h / (dyhat - _EPS))
+            f = np.maximum(0.0, 2.0 * h / (dyhat - _EPS * zero_unit(dyhat)[:, None]))
         ok = np.all(np.isfinite(f), axis=1)
         if not ok.any():
             return out
@@ -315,41 +347,3 @@ class QuantileKernel(_QuantileSandwich):
         spread = np.minimum(np.std(r, ddof=1, axis=-1), (q75 - q25) / 1.34)
         hn = ((stats.norm.ppf(tau + h) - stats.norm.ppf(tau - h)) * spread)[..., None]
         return stats.norm.pdf(r / hn) / hn
-
-
-@register
-class QuantileBootstrap(_QuantileKind):
-    r"""xy-pairs bootstrap: the covariance (:math:`B - 1` denominator) of :math:`B` refits.
-
-    Each replication resamples :math:`n` rows with replacement (Koenker 2005, chapter 3;
-    quantreg ``boot.rq`` ``bsmethod="xy"``). Draws come from a Generator built from
-    ``options["seed"]``, so recomputation gives the same matrix; a resample whose refit fails
-    (e.g. a singular resampled design) is redrawn.
-    """
-
-    name = "bootstrap"
-    description = "xy-pairs bootstrap"
-    batched = False
-
-    def bread(self, ctx: CovContext) -> np.ndarray:
-        rng = np.random.default_rng(ctx.options.get("seed"))
-        refit, y, tau = _refit(ctx), ctx.options["y"], ctx.options["tau"]
-        n_boot = int(ctx.options.get("n_boot", 200))
-        X, n = ctx.X, ctx.nobs
-        draws = np.empty((n_boot, ctx.k))
-        done = attempts = 0
-        while done < n_boot:
-            attempts += 1
-            if attempts > 10 * n_boot:
-                raise ValueError(f"bootstrap: only {done} of {n_boot} resamples could be refitted")
-            idx = rng.integers(0, n, size=n)
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    beta = refit(X[idx], y[idx], tau)
-            except (ValueError, np.linalg.LinAlgError):
-                continue
-            if np.all(np.isfinite(beta)):
-                draws[done] = beta
-                done += 1
-        return np.atleast_2d(np.cov(draws, rowvar=False, ddof=1))
