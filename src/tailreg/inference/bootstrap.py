@@ -24,7 +24,9 @@ hyperparameters):
         two-point weights :math:`w_i \in \{-2\tau, 2(1-\tau)\}` of probabilities
         :math:`\tau, 1 - \tau` and the leverage-adjusted residuals
         :math:`\tilde r_i = r_i + h_i(\tau - 1\{r_i<0\})/\hat f(0)`, :math:`\hat f(0)` the
-        adaptive kernel density of the residuals at 0 (:func:`akj_density`), as ``boot.rq``.
+        adaptive kernel density of the residuals at 0 (:func:`akj_density`), as ``boot.rq``
+        — except that the :math:`k` interpolated residuals count as exactly 0 (``boot.rq``
+        uses the sign of their rounding error).
 
     M-estimators: ``"xy"`` (pairs, with the case weights resampled with their rows) or
     ``"wild"``: :math:`y^*_i = x_i^\top\hat\beta + v_i r_i` with Rademacher :math:`v_i`
@@ -44,13 +46,16 @@ xy resamples whose design is rank-deficient are redrawn before fitting; refits t
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import warnings
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
+from sklearn.base import clone
 
 from .._linalg import leverage
 from .._validation import check_random_state
@@ -71,6 +76,8 @@ QUANTILE_METHODS = ("xy", "pwy", "wild")
 M_METHODS = ("xy", "wild")
 #: rounds of redraws for failed refits
 _MAX_ROUNDS = 10
+#: residuals below this times the median absolute residual are the basis' zeros
+_ZERO = float(np.sqrt(np.finfo(float).eps))
 
 
 def check_boot_method(method: Any, allowed: tuple[str, ...]) -> str:
@@ -89,24 +96,32 @@ def akj_density(x: np.ndarray, z: float = 0.0, alpha: float = 0.5, kappa: float 
     probabilities reach 1/4 and 3/4), local windows :math:`h\lambda_i`,
     :math:`\lambda_i = (\tilde f(x_i)/g)^{-\alpha}` with :math:`g` the geometric mean of the
     :math:`\tilde f(x_i)`, and :math:`\hat f(z) = n^{-1}\sum_i \phi((z - x_i)/(h\lambda_i))
-    /(h\lambda_i)`. quantreg's Fortran keeps :math:`g` in single precision and uses
-    :math:`\pi \approx 3.141593`; both are reproduced so that the wild bootstrap matches R.
+    /(h\lambda_i)`. quantreg's Fortran keeps :math:`g` and the constant 1.34 in single
+    precision and uses :math:`\pi \approx 3.141593`; all are reproduced so that the wild
+    bootstrap matches R.
     """
     x = np.sort(np.asarray(x, dtype=float))
     n = x.size
     p = 1.0 / n
     con = 1.0 / np.sqrt(2.0 * 3.141593)
     sd = np.sqrt(np.sum(x * x * p) - np.sum(x * p) ** 2)
-    cum = np.cumsum(np.full(n, p))
-    lo = x[min(int(np.argmax(cum[:-1] >= 0.25)) if np.any(cum[:-1] >= 0.25) else n - 1, n - 1)]
-    down = 1.0 - np.cumsum(np.full(n, p))  # 1 - p_n - ... - p_i for i = n, n-1, ...
-    hi_i = int(np.argmax(down <= 0.75))
-    iqr = x[n - 1 - hi_i] - lo
-    h = kappa * min(sd, iqr / 1.34) / n**0.2
-    pilot = con * np.exp(-0.5 * ((x[:, None] - x[None, :]) / h) ** 2).sum(axis=1) * p / h
+    # the quartiles: running sums in quantreg's order (up from the bottom, down from 1)
+    up = np.cumsum(np.full(n - 1, p))
+    lo = x[int(np.argmax(up >= 0.25))]
+    down = np.subtract.accumulate(np.concatenate([[1.0], np.full(n, p)]))[1:]
+    iqr = x[n - 1 - int(np.argmax(down <= 0.75))] - lo
+    # 1.34 is a single-precision constant in quantreg's Fortran
+    h = kappa * min(sd, iqr / float(np.float32(1.34))) / n**0.2
+    hinv = 1.0 / h
+    pilot = np.empty(n)
+    step = max(1, 2**22 // n)  # rows of the n x n kernel matrix per block
+    for a in range(0, n, step):
+        d = (x[a : a + step, None] - x[None, :]) * hinv
+        pilot[a : a + step] = (p * np.exp(-0.5 * d * d) * hinv).sum(axis=1)
+    pilot *= con
     g = np.float32(np.exp(np.sum(p * np.log(pilot))))
     ginv = float(np.float32(1.0 / float(g)))
-    lam = (1.0 / h) / (pilot * ginv) ** (-alpha)  # 1 / (h lambda_i)
+    lam = hinv / (pilot * ginv) ** (-alpha)  # 1 / (h lambda_i)
     u = (z - x) * lam
     return float(con * np.sum(p * np.exp(-0.5 * u * u) * lam))
 
@@ -167,6 +182,12 @@ def bootstrap_draws(
     n = X.shape[0]
     if method == "xy":
         idx = np.asarray(U, dtype=int)
+        if tau is not None:
+            # a resample as integer weights (the rows drawn c times, scaled by c): the same
+            # coefficients as the repeated rows, without their ties (degenerate vertices)
+            counts = np.zeros((idx.shape[0], n))
+            np.add.at(counts, (np.arange(idx.shape[0])[:, None], idx), 1.0)
+            return ctx.refit(X, np.broadcast_to(y, counts.shape), counts)
         return ctx.refit(X[idx], y[idx], None if w is None else w[idx])
     if method == "pwy":
         assert tau is not None
@@ -179,7 +200,10 @@ def bootstrap_draws(
     fit = y - ctx.resid if fitted is None else fitted
     r = ctx.resid
     if tau is not None:
-        # boot.rq(bsmethod = "wild"): leverage-adjusted residuals
+        # boot.rq(bsmethod = "wild"): leverage-adjusted residuals. The interpolated
+        # observations' residuals are zero; quantreg takes the sign of their rounding error
+        # in 1{r < 0}, here they are set to 0 first (the R reference does the same)
+        r = np.where(np.abs(r) < _ZERO * np.median(np.abs(r)), 0.0, r)
         f0 = akj_density(r, 0.0)
         r = r + leverage(X) * (tau - (r < 0.0)) / f0
         ystar = fit + np.asarray(U) * np.abs(r)
@@ -244,6 +268,46 @@ def data_seed(*arrays: np.ndarray) -> np.random.SeedSequence:
     return np.random.SeedSequence(int.from_bytes(h.digest()[:16], "little"))
 
 
+def _m_refit(
+    est: Any, X: np.ndarray, Y: np.ndarray, sample_weight: np.ndarray | None
+) -> np.ndarray:
+    """Refit ``est`` to the B responses ``Y`` (B, n) on ``X`` (n, k) or (B, n, k)."""
+    if sample_weight is not None:
+        raise ValueError(f"{type(est).__name__}: the bootstrap does not support sample_weight yet")
+    Y = np.atleast_2d(Y)
+    if hasattr(est, "_run_irls"):
+        return np.asarray(est._run_irls(X, Y).beta)
+    Xs = np.broadcast_to(X, (Y.shape[0], *np.shape(X)[-2:]))
+    out = np.full((Y.shape[0], Xs.shape[-1]), np.nan)
+    c_chi, c_psi, b = est._constants()
+    loss = type(est.loss)(c_psi)
+    for r in range(Y.shape[0]):
+        try:
+            s_fit = est._s_step(Xs[r], Y[r], c_chi, b)
+            out[r] = est._m_step(Xs[r], Y[r], s_fit, loss)[0]
+        except (ValueError, np.linalg.LinAlgError, FloatingPointError):
+            continue
+    return out
+
+
+def _attach(est: Any, res: Any, X: np.ndarray, y: np.ndarray) -> Any:
+    """``res`` with its context completed for the bootstrap (response, seed, refit)."""
+    ctx = res.cov_context
+    options = {**ctx.options, "y": y, "seed": data_seed(X, y)}
+    ctx = replace(ctx, options=options, refit=est._bootstrap_refit())
+    return dataclasses.replace(res, cov_context=ctx, _cache={})
+
+
+def _with_bootstrap_context(fit: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fit)
+    def wrapped(self, X, y, names, sample_weight=None):  # type: ignore[no-untyped-def]
+        kw = {} if sample_weight is None else {"sample_weight": sample_weight}
+        return _attach(self, fit(self, X, y, names, **kw), X, y)
+
+    wrapped._bootstrap_context = True  # type: ignore[attr-defined]
+    return wrapped
+
+
 class BootstrapMixin:
     """Adds the ``bootstrap`` kind to an M-estimator (put before its other bases).
 
@@ -254,16 +318,25 @@ class BootstrapMixin:
     """
 
     def _bootstrap_refit(self) -> Callable[..., np.ndarray]:
-        """The batched refit ``(X, Y, sample_weight) -> coef (B, k)`` of a copy of self."""
-        raise NotImplementedError
+        """The batched refit ``(X, Y, sample_weight) -> coef (B, k)`` of a copy of self.
+
+        Estimators solved by the batched IRLS (``_run_irls``: Huber, bisquare) refit all
+        replications at once; MM (S-step then M-step, ``_s_step``/``_m_step``) one by one.
+        """
+        return partial(_m_refit, clone(self))  # type: ignore[arg-type]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # an estimator that defines its own _fit (MM) gets it wrapped, so that the mixin
+        # need not come after it in the MRO
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("_fit")
+        if own is not None and not getattr(own, "_bootstrap_context", False):
+            cls._fit = _with_bootstrap_context(own)  # type: ignore[attr-defined]
 
     def _fit(self, X: np.ndarray, y: np.ndarray, names: list[str], sample_weight=None):  # type: ignore[no-untyped-def]
         kw = {} if sample_weight is None else {"sample_weight": sample_weight}
         res = super()._fit(X, y, names, **kw)  # type: ignore[misc]
-        ctx = res.cov_context
-        options = {**ctx.options, "y": y, "seed": data_seed(X, y)}
-        ctx = replace(ctx, options=options, refit=self._bootstrap_refit())
-        return dataclasses.replace(res, cov_context=ctx, _cache={})
+        return _attach(self, res, X, y)
 
     def _fit_many(self, X, Y, names, kinds, sample_weight=None):  # type: ignore[no-untyped-def]
         kw = {} if sample_weight is None else {"sample_weight": sample_weight}

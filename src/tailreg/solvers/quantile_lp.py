@@ -130,6 +130,9 @@ def solve_quantile_one(
     check = Check(tau)
     n, k = X.shape
     q, r = np.linalg.qr(X)
+    void = ~np.any(X != 0.0, axis=1)
+    if void.any():  # zero rows (weight 0): exactly zero rows of Q (see _solve_batch)
+        q[void] = 0.0
     g_ols = q.T @ y
     e = y - q @ g_ols
     root_n = np.sqrt(n)
@@ -234,6 +237,11 @@ def _solve_batch(
     R, n = Y.shape
     k = design.k
     q = design.q_factor
+    void = ~np.any(design.X != 0.0, axis=-1)
+    if void.any():
+        # rows of zeros (weight 0) have zero rows of Q, exactly rather than to rounding, so
+        # the vertex polish recognises them (they are never basis rows or ties)
+        q = np.where(void[..., None], 0.0, q)
     root_n = np.sqrt(n)
     dq = Design(q)
     g_ols = dq.tdot(Y)
