@@ -69,6 +69,7 @@ __all__ = [
     "akj_density",
     "bootstrap_draws",
     "check_boot_method",
+    "check_overflow",
     "fhh_weights",
 ]
 
@@ -212,6 +213,22 @@ def bootstrap_draws(
     return ctx.refit(X, ystar, None if w is None else np.broadcast_to(w, ystar.shape))
 
 
+def check_overflow(cov: np.ndarray, ctx: CovContext, kind: str) -> np.ndarray:
+    """``cov``, or a clear error when it overflowed although the fit is finite.
+
+    Variances are squares of the data's units: y of order 1e160 or more gives variances
+    beyond the largest double (an ``inf`` or ``nan`` covariance, silently).
+    """
+    if not np.all(np.isfinite(cov)) and np.all(np.isfinite(ctx.resid)):
+        big = float(np.max(np.abs(ctx.resid))) if ctx.resid.size else 0.0
+        raise ValueError(
+            f"the {kind!r} covariance overflows (residuals up to {big:.3g}: variances of "
+            "that order squared exceed the largest double); rescale y (e.g. divide it by "
+            "a power of 10) and scale the standard errors back"
+        )
+    return cov
+
+
 def _rng(ctx: CovContext) -> np.random.Generator:
     rs = ctx.options.get("random_state")
     if rs is not None:
@@ -257,7 +274,9 @@ class BootstrapKind(CovarianceKind):
                 break
         else:
             raise ValueError(f"bootstrap: {todo.size} of {B} refits failed")
-        return np.atleast_2d(np.cov(draws, rowvar=False, ddof=1))
+        with np.errstate(over="ignore", invalid="ignore"):
+            cov = np.atleast_2d(np.cov(draws, rowvar=False, ddof=1))
+        return check_overflow(cov, ctx, self.name)
 
 
 def data_seed(*arrays: np.ndarray) -> np.random.SeedSequence:

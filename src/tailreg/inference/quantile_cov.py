@@ -46,7 +46,7 @@ from scipy import stats
 
 from .._linalg import Design, xtx_inv
 from ..solvers.quantile_lp import solve_quantile_many, solve_quantile_one
-from . import bootstrap as _bootstrap  # noqa: F401  (registers the "bootstrap" kind)
+from .bootstrap import check_overflow  # (importing .bootstrap registers its kind)
 from .covariance import CovarianceKind, CovContext, register
 
 __all__ = [
@@ -182,7 +182,25 @@ class _QuantileKind(CovarianceKind):
     def compute(self, ctx: CovContext) -> np.ndarray:
         if ctx.batched:
             return self.compute_many(ctx)
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                cov = self._compute_one(ctx)
+        except (OverflowError, FloatingPointError):
+            cov = np.full((ctx.k, ctx.k), np.inf)
+        return check_overflow(np.asarray(cov, dtype=float), ctx, self.name)
+
+    def _compute_one(self, ctx: CovContext) -> np.ndarray:
         return super().compute(ctx)
+
+    def compute_many(self, ctx: CovContext) -> np.ndarray:
+        """The R covariances; NaN for a fit whose covariance overflowed (huge units)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            cov = np.array(self._many(ctx), dtype=float)
+        cov[~np.all(np.isfinite(cov), axis=(-2, -1))] = np.nan
+        return cov
+
+    def _many(self, ctx: CovContext) -> np.ndarray:
+        return CovarianceKind.compute_many(self, ctx)
 
 
 @register
@@ -200,7 +218,7 @@ class QuantileIID(_QuantileKind):
         s = sparsity_iid(ctx.resid, ctx.k, tau, _bandwidth(ctx), _refit(ctx))
         return s**2 * tau * (1.0 - tau) * ctx.xtx_inverse()
 
-    def compute_many(self, ctx: CovContext) -> np.ndarray:
+    def _many(self, ctx: CovContext) -> np.ndarray:
         """:func:`sparsity_iid` of R fits at once; NaN where it would raise or a fit failed.
 
         The sparsity's median regressions share their design within the fits with the same
@@ -286,7 +304,7 @@ class QuantileNID(_QuantileSandwich):
             warnings.warn(f"nid covariance: {bad} non-positive fis", RuntimeWarning, stacklevel=5)
         return np.maximum(0.0, 2.0 * h / (dyhat - _EPS * zero_unit(dyhat)))
 
-    def compute_many(self, ctx: CovContext) -> np.ndarray:
+    def _many(self, ctx: CovContext) -> np.ndarray:
         """The sandwich of R fits at once, their refits at :math:`\tau \\pm h` solved together.
 
         NaN where the single kind raises (:math:`\tau \\pm h` outside (0, 1)) or a density is
@@ -337,7 +355,9 @@ class QuantileKernel(_QuantileSandwich):
 
     def compute(self, ctx: CovContext) -> np.ndarray:
         # broadcast over the replication axis (no refits), unlike the other kinds
-        return CovarianceKind.compute(self, ctx)
+        if ctx.batched:
+            return CovarianceKind.compute(self, ctx)
+        return super().compute(ctx)
 
     def density(self, ctx: CovContext) -> np.ndarray:
         tau = ctx.options["tau"]
@@ -347,3 +367,66 @@ class QuantileKernel(_QuantileSandwich):
         spread = np.minimum(np.std(r, ddof=1, axis=-1), (q75 - q25) / 1.34)
         hn = ((stats.norm.ppf(tau + h) - stats.norm.ppf(tau - h)) * spread)[..., None]
         return stats.norm.pdf(r / hn) / hn
+
+
+@register
+class QuantileCluster(_QuantileKind):
+    r"""Parente & Santos Silva (2016) cluster-robust covariance of a regression quantile.
+
+    .. math::
+        V = \hat H^{-1}\Big(\sum_g s_g s_g^\top\Big)\hat H^{-1},\qquad
+        s_g = \sum_{i\in g} \psi_\tau(r_i)\,x_i,\qquad
+        \hat H = \frac{1}{2h_n}\sum_i 1\{|r_i|\le h_n\}\,x_i x_i^\top,
+
+    :math:`\psi_\tau(u) = \tau - 1\{u < 0\}`, the uniform-kernel (Powell 1991) estimate of
+    :math:`\sum_i f_i(0)x_i x_i^\top` with the ``ker`` kind's bandwidth
+    :math:`h_n = (\Phi^{-1}(\tau+h) - \Phi^{-1}(\tau-h))\min(\mathrm{sd}(r), \mathrm{IQR}(r)/1.34)`;
+    no small-sample factor (as the paper). Valid when the clusters are independent and
+    their number grows, whatever the dependence within a cluster; with one observation per
+    cluster it is Powell's heteroscedasticity-robust sandwich with a uniform kernel.
+
+    Options: ``groups`` (n,) cluster labels, required (``with_cov("cluster", groups=...)``,
+    or the groups a formula fit recorded). With weights :math:`v_i` the scaled rows are used,
+    as for every quantile kind (:math:`\psi_\tau(v_ir_i) = \psi_\tau(r_i)`).
+    """
+
+    name = "cluster"
+    description = "Parente-Santos Silva cluster-robust"
+    uses_scores = False
+    batched = False
+    options = {"groups": None}
+
+    def _compute_one(self, ctx: CovContext) -> np.ndarray:
+        groups = ctx.options.get("groups")
+        if groups is None:
+            raise ValueError(
+                "the 'cluster' covariance kind needs groups= (one label per observation), "
+                "e.g. result.with_cov('cluster', groups=g)"
+            )
+        g = np.asarray(groups)
+        if g.shape != (ctx.nobs,):
+            raise ValueError(f"groups must have shape ({ctx.nobs},), got {g.shape}")
+        labels, inverse = np.unique(g, return_inverse=True)
+        if labels.size < 2:
+            raise ValueError("the 'cluster' covariance kind needs at least 2 clusters")
+        tau = ctx.options["tau"]
+        h = _QuantileSandwich._probability_bandwidth(self, ctx)  # type: ignore[arg-type]
+        r, X = ctx.resid, ctx.X
+        q25, q75 = np.quantile(r, [0.25, 0.75])
+        hn = (stats.norm.ppf(tau + h) - stats.norm.ppf(tau - h)) * min(
+            float(np.std(r, ddof=1)), float(q75 - q25) / 1.34
+        )
+        if not hn > 0:
+            raise ValueError("cluster covariance: the residuals have no spread (bandwidth 0)")
+        inside = (np.abs(r) <= hn).astype(float)
+        H = (X * inside[:, None]).T @ X / (2.0 * hn)
+        # the interpolated residuals are 0 (psi = tau), not the sign of their rounding error
+        r = np.where(np.abs(r) < _EPS * zero_unit(r), 0.0, r)
+        psi = tau - (r < 0.0)
+        S = np.zeros((labels.size, ctx.k))
+        np.add.at(S, inverse, psi[:, None] * X)
+        Hinv = np.linalg.inv(H)
+        return Hinv @ (S.T @ S) @ Hinv
+
+    def bread(self, ctx: CovContext) -> np.ndarray:
+        return self._compute_one(ctx)
