@@ -73,7 +73,9 @@ def test_quantile_bootstrap_matches_boot_rq_on_the_same_draws(hetero, group, key
     block = REF[group][key]
     tau = block["tau"]
     fit = QuantileRegression(tau=tau).fit(X, y, sample_weight=w if group == "weighted" else None)
-    np.testing.assert_allclose(fit.result_.params.to_numpy(), list(block["coef"].values()), atol=1e-9)
+    np.testing.assert_allclose(
+        fit.result_.params.to_numpy(), list(block["coef"].values()), atol=1e-9
+    )
     ctx = fit.result_.cov_context
     U = _given(method, block)
     ours = bootstrap_draws(ctx, method, U)
@@ -171,7 +173,8 @@ def test_serial_refits_equal_the_batched_refit(method, tau):
             Xb, yb = ctx.X, None
         if yb is not None:
             np.testing.assert_allclose(
-                check.rho(yb - Xb @ batched[b]).sum(), check.rho(yb - Xb @ serial[b]).sum(),
+                check.rho(yb - Xb @ batched[b]).sum(),
+                check.rho(yb - Xb @ serial[b]).sum(),
                 rtol=1e-10,
             )
     # generic (continuous) problems have unique optima: the solutions themselves agree
@@ -237,7 +240,11 @@ def test_m_bootstrap_reproducible_and_serial_equals_batched(est, method):
     ctx = res.cov_context
     assert "bootstrap" in est.cov_kinds
     g = np.random.default_rng(2)
-    U = g.integers(0, n, (20, n)) if method == "xy" else np.where(g.random((20, n)) < 0.5, -1.0, 1.0)
+    U = (
+        g.integers(0, n, (20, n))
+        if method == "xy"
+        else np.where(g.random((20, n)) < 0.5, -1.0, 1.0)
+    )
     batched = bootstrap_draws(ctx, method, U)
     Xd = ctx.X
     serial = []
@@ -246,7 +253,9 @@ def test_m_bootstrap_reproducible_and_serial_equals_batched(est, method):
             Xb, yb = Xd[U[b]], ctx.options["y"][U[b]]
         else:
             Xb, yb = Xd, (ctx.options["y"] - ctx.resid) + U[b] * ctx.resid
-        serial.append(est.__class__(**est.get_params()).fit(Xb[:, 1:], yb).result_.params.to_numpy())
+        serial.append(
+            est.__class__(**est.get_params()).fit(Xb[:, 1:], yb).result_.params.to_numpy()
+        )
     np.testing.assert_allclose(batched, np.array(serial), rtol=1e-8, atol=1e-10)
     a = est.fit(X, y).result_.bse("bootstrap")
     b = est.fit(X, y).result_.bse("bootstrap")
@@ -261,6 +270,7 @@ def test_mm_bootstrap_runs_and_is_reproducible():
     X = rng.normal(size=(40, 1))
     y = 1 + X[:, 0] + rng.normal(size=40)
     y[:4] += 30
+
     def boot(res):
         # 40 replications through the kind's option (what with_cov(kind, **options) sets)
         ctx = res.cov_context

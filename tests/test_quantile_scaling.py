@@ -115,7 +115,7 @@ def test_bse_overflow_is_a_clear_error():
     res = LAD(random_state=0, n_boot=20).fit(X, 1e200 * y).result_
     assert np.all(np.isfinite(res.params))
     for kind in ("iid", "nid", "ker", "bootstrap"):
-        with pytest.raises(ValueError, match="overflows.*rescale y"):
+        with pytest.raises(ValueError, match=r"overflows.*rescale y"):
             res.bse(kind)
     # fit_many: the NaN policy (no exception, no inf)
     many = LAD().fit_many(X, np.stack([1e200 * y, y]), kinds=("iid", "nid"))

@@ -29,7 +29,9 @@ def test_rq_weights_match_quantreg(hetero, group, key, solver):
     ref = MOD["rq"][group][key]
     est = QuantileRegression(tau=TAUS[key], solver=solver)
     res = est.fit(X, y, sample_weight=w if group == "weighted" else None).result_
-    np.testing.assert_allclose(res.params.to_numpy(), list(ref["coef"].values()), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(
+        res.params.to_numpy(), list(ref["coef"].values()), rtol=1e-6, atol=1e-9
+    )
     for kind in ("iid", "nid", "ker"):
         with np.errstate(all="ignore"), pytest.warns() if ref[kind]["warnings"] else _nothing():
             cov = res.cov(kind).to_numpy()

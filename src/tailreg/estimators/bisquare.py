@@ -6,11 +6,11 @@ import numpy as np
 
 from .._linalg import Design
 from .._validation import check_positive
+from ..inference.bootstrap import BootstrapMixin
 from ..losses import Bisquare as BisquareLoss
 from ..losses import Huber as HuberLoss
 from ..solvers.irls import irls
 from ..solvers.quantile_lp import solve_quantile
-from ..inference.bootstrap import BootstrapMixin
 from ._base import BaseRegressor
 from ._mestimation import MEstimatorMixin
 

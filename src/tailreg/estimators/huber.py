@@ -3,8 +3,8 @@ r"""Huber M-regression by IRLS, with MASS ``rlm``'s scale rules and Huber's H1 c
 from __future__ import annotations
 
 from .._validation import check_positive
-from ..losses import Huber as HuberLoss
 from ..inference.bootstrap import BootstrapMixin
+from ..losses import Huber as HuberLoss
 from ._base import BaseRegressor
 from ._mestimation import MEstimatorMixin
 

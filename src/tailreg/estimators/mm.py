@@ -20,6 +20,7 @@ import pandas as pd
 from .. import theory
 from .._validation import SeedLike, check_in_range, check_random_state
 from ..exceptions import ConvergenceWarning, ExactFitWarning
+from ..inference.bootstrap import BootstrapMixin
 from ..inference.results import FitResult
 from ..inference.robust_cov import AVar1
 from ..losses import Bisquare
@@ -33,7 +34,6 @@ from ..solvers.s_estimation import (
     fast_s,
 )
 from ..theory import Target
-from ..inference.bootstrap import BootstrapMixin
 from ._base import BaseRegressor
 from ._mestimation import m_cov_context
 

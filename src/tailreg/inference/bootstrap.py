@@ -138,9 +138,7 @@ def _full_rank(Xb: np.ndarray) -> np.ndarray:
     return sv[:, -1] > 1e-10 * sv[:, 0]
 
 
-def _draw(
-    method: str, rng: np.random.Generator, B: int, n: int, tau: float | None
-) -> np.ndarray:
+def _draw(method: str, rng: np.random.Generator, B: int, n: int, tau: float | None) -> np.ndarray:
     """The random input of B replications: indices (xy), uniforms (pwy) or weights (wild)."""
     if method == "xy":
         return rng.integers(0, n, size=(B, n))
@@ -319,7 +317,7 @@ def _attach(est: Any, res: Any, X: np.ndarray, y: np.ndarray) -> Any:
 
 def _with_bootstrap_context(fit: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fit)
-    def wrapped(self, X, y, names, sample_weight=None):  # type: ignore[no-untyped-def]
+    def wrapped(self, X, y, names, sample_weight=None):
         kw = {} if sample_weight is None else {"sample_weight": sample_weight}
         return _attach(self, fit(self, X, y, names, **kw), X, y)
 
@@ -342,7 +340,7 @@ class BootstrapMixin:
         Estimators solved by the batched IRLS (``_run_irls``: Huber, bisquare) refit all
         replications at once; MM (S-step then M-step, ``_s_step``/``_m_step``) one by one.
         """
-        return partial(_m_refit, clone(self))  # type: ignore[arg-type]
+        return partial(_m_refit, clone(self))
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # an estimator that defines its own _fit (MM) gets it wrapped, so that the mixin
@@ -350,14 +348,14 @@ class BootstrapMixin:
         super().__init_subclass__(**kwargs)
         own = cls.__dict__.get("_fit")
         if own is not None and not getattr(own, "_bootstrap_context", False):
-            cls._fit = _with_bootstrap_context(own)  # type: ignore[attr-defined]
+            cls._fit = _with_bootstrap_context(own)  # type: ignore[method-assign]
 
-    def _fit(self, X: np.ndarray, y: np.ndarray, names: list[str], sample_weight=None):  # type: ignore[no-untyped-def]
+    def _fit(self, X: np.ndarray, y: np.ndarray, names: list[str], sample_weight=None):
         kw = {} if sample_weight is None else {"sample_weight": sample_weight}
         res = super()._fit(X, y, names, **kw)  # type: ignore[misc]
         return _attach(self, res, X, y)
 
-    def _fit_many(self, X, Y, names, kinds, sample_weight=None):  # type: ignore[no-untyped-def]
+    def _fit_many(self, X, Y, names, kinds, sample_weight=None):
         kw = {} if sample_weight is None else {"sample_weight": sample_weight}
         kinds = tuple(kinds)
         if "bootstrap" not in kinds:
@@ -374,9 +372,12 @@ class BootstrapMixin:
                 w = None if sample_weight is None else np.broadcast_to(sample_weight, Y.shape)[r]
                 keep = slice(None) if w is None else w > 0
                 try:
-                    res = self._fit(Xr[keep], Y[r][keep], list(names), **(
-                        {} if w is None else {"sample_weight": w[keep]}
-                    ))
+                    res = self._fit(
+                        Xr[keep],
+                        Y[r][keep],
+                        list(names),
+                        **({} if w is None else {"sample_weight": w[keep]}),
+                    )
                     se[r] = res.bse("bootstrap").to_numpy()
                 except (ValueError, np.linalg.LinAlgError, FloatingPointError):
                     continue

@@ -40,6 +40,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from functools import partial
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy import stats
@@ -152,9 +153,10 @@ def sparsity_iid(
 
     Notes
     -----
-    With :math:`p_z` residuals below :math:`\sqrt{\epsilon_{mach}}` times their median
-    absolute value (:func:`zero_unit`; R: the absolute :math:`\sqrt{\epsilon_{mach}}`) in
-    absolute value (the interpolated basis) and :math:`m = \max(k+1, \lceil n h\rceil)`, take the residuals ranked
+    With :math:`p_z` residuals (the interpolated basis) below
+    :math:`\sqrt{\epsilon_{mach}}` times their median absolute value (:func:`zero_unit`; R:
+    the absolute :math:`\sqrt{\epsilon_{mach}}`) in absolute value and
+    :math:`m = \max(k+1, \lceil n h\rceil)`, take the residuals ranked
     :math:`p_z+1, \dots, p_z+m+1` by absolute value, sort them, and regress them by median
     regression on :math:`j/(n-k)` for those ranks :math:`j`; the slope estimates the derivative of
     the residual quantile function, :math:`s(\tau)` (Koenker 2005, chapter 3; the
@@ -287,8 +289,8 @@ class QuantileNID(_QuantileSandwich):
     :math:`f_i = \max\{0, 2h / (x_i^\top(\hat\beta(\tau+h) - \hat\beta(\tau-h)) - \epsilon)\}`
     with the bandwidth :math:`h` in probability units and
     :math:`\epsilon = \sqrt{\epsilon_{mach}}\,\mathrm{median}_i|x_i^\top(\hat\beta(\tau+h) -
-    \hat\beta(\tau-h))|` (R: :math:`\sqrt{\epsilon_{mach}}`, see the module notes); a warning counts non-positive differences
-    (crossing quantiles).
+    \hat\beta(\tau-h))|` (R: :math:`\sqrt{\epsilon_{mach}}`, see the module notes); a
+    warning counts non-positive differences (crossing quantiles).
     """
 
     name = "nid"
@@ -394,7 +396,7 @@ class QuantileCluster(_QuantileKind):
     description = "Parente-Santos Silva cluster-robust"
     uses_scores = False
     batched = False
-    options = {"groups": None}
+    options: ClassVar[dict[str, Any]] = {"groups": None}
 
     def _compute_one(self, ctx: CovContext) -> np.ndarray:
         groups = ctx.options.get("groups")

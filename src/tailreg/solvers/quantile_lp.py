@@ -155,7 +155,7 @@ def solve_quantile_one(
 def _solve_one(
     X: np.ndarray, y: np.ndarray, tau: float = 0.5, solver: str = "highs"
 ) -> QuantileSolution:
-    r"""One regression quantile, preconditioned and polished (objective, iterations, convergence; no checks).
+    r"""One regression quantile, preconditioned and polished (diagnostics; no checks).
 
     Both solvers work on a preconditioned problem and finish with
     :func:`~tailreg.solvers.frisch_newton.vertex_polish`: the returned ``beta`` is the
