@@ -59,7 +59,7 @@ def assert_same_fit(a, b) -> None:
     ra, rb = a.result_, b.result_
     np.testing.assert_allclose(ra.params.to_numpy(), rb.params.to_numpy(), rtol=1e-12, atol=1e-12)
     assert ra.cov_kinds == rb.cov_kinds
-    for kind in ra.cov_kinds:
+    for kind in (k for k in ra.cov_kinds if k != "cluster"):  # "cluster" needs groups=
         np.testing.assert_allclose(
             ra.bse(kind).to_numpy(), rb.bse(kind).to_numpy(), rtol=1e-12, atol=1e-12
         )

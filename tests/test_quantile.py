@@ -435,9 +435,23 @@ def test_bad_data(rng):
 # -- scikit-learn compatibility ----------------------------------------------------------
 
 
+def _expected_failures(est):
+    # the check fits 15 rows (27 once repeated) with 30 features: more coefficients than
+    # rows, which every tailreg estimator rejects (check_design). The same equivalence on
+    # identified data is tested in tests/test_quantile_weights.py
+    return pending_checks(
+        est,
+        {
+            "check_sample_weight_equivalence_on_dense_data": (
+                "the check's design has more columns (31) than rows (15): not identified"
+            )
+        },
+    )
+
+
 @parametrize_with_checks(
     [QuantileRegression(), QuantileRegression(tau=0.25, solver="interior-point"), LAD()],
-    expected_failed_checks=pending_checks,
+    expected_failed_checks=_expected_failures,
 )
 def test_sklearn_compatible(estimator, check):
     # no check is skipped: check_array_api_input skips itself when SCIPY_ARRAY_API is unset

@@ -6,6 +6,7 @@ import numpy as np
 
 from .._linalg import Design
 from .._validation import check_positive
+from ..inference.bootstrap import BootstrapMixin
 from ..losses import Bisquare as BisquareLoss
 from ..losses import Huber as HuberLoss
 from ..solvers.irls import irls
@@ -18,7 +19,7 @@ __all__ = ["Bisquare"]
 _INITS = ("ls", "lad", "huber")
 
 
-class Bisquare(MEstimatorMixin, BaseRegressor):
+class Bisquare(BootstrapMixin, MEstimatorMixin, BaseRegressor):
     r"""Tukey's bisquare (biweight) M-estimator of regression, fitted by IRLS.
 
     Minimises :math:`\sum_i\rho_c(r_i/s)` with the bounded bisquare loss
@@ -59,7 +60,7 @@ class Bisquare(MEstimatorMixin, BaseRegressor):
     downweighted, and the formulas then break down.
     """
 
-    _cov_kinds = ("H1", "sandwich")
+    _cov_kinds = ("H1", "sandwich", "bootstrap")
     study_name = "bisquare"
     objective_doc = "sum of rho_c(r_i / s) at the final scale s"
     _min_extra_rows = 1

@@ -3,6 +3,7 @@ r"""Huber M-regression by IRLS, with MASS ``rlm``'s scale rules and Huber's H1 c
 from __future__ import annotations
 
 from .._validation import check_positive
+from ..inference.bootstrap import BootstrapMixin
 from ..losses import Huber as HuberLoss
 from ._base import BaseRegressor
 from ._mestimation import MEstimatorMixin
@@ -10,7 +11,7 @@ from ._mestimation import MEstimatorMixin
 __all__ = ["Huber"]
 
 
-class Huber(MEstimatorMixin, BaseRegressor):
+class Huber(BootstrapMixin, MEstimatorMixin, BaseRegressor):
     r"""Huber's M-estimator of regression (Huber 1964, 1973), fitted by IRLS.
 
     Minimises :math:`\sum_i \rho_k(r_i/s)` with Huber's loss
@@ -62,7 +63,7 @@ class Huber(MEstimatorMixin, BaseRegressor):
     ~1e-12 (the R references are tested with both).
     """
 
-    _cov_kinds = ("H1", "sandwich")
+    _cov_kinds = ("H1", "sandwich", "bootstrap")
     study_name = "huber"
     objective_doc = "sum of rho_k(r_i / s) at the final scale s"
     _min_extra_rows = 1

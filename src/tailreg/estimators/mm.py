@@ -20,6 +20,7 @@ import pandas as pd
 from .. import theory
 from .._validation import SeedLike, check_in_range, check_random_state
 from ..exceptions import ConvergenceWarning, ExactFitWarning
+from ..inference.bootstrap import BootstrapMixin
 from ..inference.results import FitResult
 from ..inference.robust_cov import AVar1
 from ..losses import Bisquare
@@ -39,7 +40,7 @@ from ._mestimation import m_cov_context
 __all__ = ["MM", "AVar1"]
 
 
-class MM(BaseRegressor):
+class MM(BootstrapMixin, BaseRegressor):
     r"""MM-estimator of regression: 50% breakdown with 95% efficiency at the normal.
 
     1. **S-step.** An S-estimate (:func:`~tailreg.solvers.s_estimation.fast_s`):
@@ -104,7 +105,7 @@ class MM(BaseRegressor):
     sec. 5.5.
     """
 
-    _cov_kinds = ("avar1", "sandwich")
+    _cov_kinds = ("avar1", "sandwich", "bootstrap")
     study_name = "mm"
     objective_doc = "sum of rho_c(r_i / s) of the M-step at the S-scale s"
     use_t = True

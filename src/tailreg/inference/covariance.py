@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, TypeVar
 
@@ -88,6 +88,9 @@ class CovContext:
     #: case (frequency) weights (n,) or (..., n), None for unweighted fits. With weights the
     #: ``scores`` stay per-observation unit contributions and ``jacobian`` is the weighted sum
     weights: np.ndarray | None = None
+    #: batched refit ``(X (B, n, k) or (n, k), Y (B, n), sample_weight (B, n) or None) ->
+    #: coef (B, k)`` of the estimator that made the fit (set at fit time; the bootstraps use it)
+    refit: Callable[..., np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     def xtx_inverse(self) -> np.ndarray:
         """:math:`(X^\\top X)^{-1}` (..., k, k), computed once per context and shared by kinds.

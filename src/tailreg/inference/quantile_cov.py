@@ -14,13 +14,25 @@ estimate :math:`s` or :math:`f_i`:
 ``ker``
     Powell (1991): Gaussian-kernel :math:`f_i = \phi(r_i/h_n)/h_n`.
 ``bootstrap``
-    xy-pairs bootstrap covariance of refitted coefficients.
+    xy, Parzen–Wei–Ying or wild bootstrap (:mod:`.bootstrap`).
+``cluster``
+    Parente & Santos Silva (2016) cluster-robust sandwich (:class:`QuantileCluster`).
 
 The context's ``options`` carry ``tau``, ``y``, ``solver`` (the LP solver of the refits, see
 :mod:`tailreg.solvers.quantile_lp`), ``bandwidth`` (``"hs"`` or ``"bofinger"``), ``n_boot`` and
 ``seed`` (a ``SeedSequence``). Batched contexts (R fits): ``ker`` broadcasts over them, ``iid``
 and ``nid`` have vectorised :meth:`~CovarianceKind.compute_many` hooks (their refits solved
-together), ``bootstrap`` is computed one fit at a time.
+together), ``bootstrap`` is computed one fit at a time (its refits batched).
+
+Zero cuts (a difference from R). ``summary.rq`` counts residuals below the absolute
+:math:`\sqrt{\epsilon_{mach}}` as zero (``iid``) and shifts the ``nid`` quantile differences
+by it, so its standard errors change with the units of y (by 7–146% between y and
+:math:`10^{k}y`). Here both cuts are :math:`\sqrt{\epsilon_{mach}}` times a scale of the data
+(:func:`zero_unit`: the median absolute residual for ``iid``, the median absolute
+difference for ``nid``), which makes every kind equivariant to the units of y and invariant
+to the units of the columns of X. On unit-scale data the counts of zero residuals are the
+same as R's and the ``nid`` shift moves the densities by about 1e-8 relative, so the R
+references are matched to 1e-6.
 """
 
 from __future__ import annotations
@@ -28,12 +40,14 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from functools import partial
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy import stats
 
 from .._linalg import Design, xtx_inv
 from ..solvers.quantile_lp import solve_quantile_many, solve_quantile_one
+from .bootstrap import check_overflow  # (importing .bootstrap registers its kind)
 from .covariance import CovarianceKind, CovContext, register
 
 __all__ = [
@@ -43,8 +57,25 @@ __all__ = [
     "sparsity_iid",
 ]
 
-#: ``summary.rq``'s zero-residual threshold and guard, ``.Machine$double.eps^(1/2)``
+#: ``summary.rq``'s zero-residual threshold and guard, ``.Machine$double.eps^(1/2)``, used
+#: here relative to a scale of the data (:func:`zero_unit`)
 _EPS = float(np.sqrt(np.finfo(float).eps))
+
+
+def zero_unit(v: np.ndarray) -> np.ndarray:
+    r"""The unit of the relative zero cuts: the median of :math:`|v|` along the last axis.
+
+    Falls back to the mean and then the largest :math:`|v|` when the median is 0 (more than
+    half the values zero), and to 1 when all are zero. Positively homogeneous, so the cut
+    :math:`\sqrt{\epsilon_{mach}}\,\mathrm{unit}` follows the units of the data, and unmoved
+    by a few gross values.
+    """
+    a = np.abs(np.asarray(v, dtype=float))
+    with np.errstate(invalid="ignore", over="ignore"):
+        out = np.median(a, axis=-1)
+        for alt in (np.mean(a, axis=-1), np.max(a, axis=-1)):
+            out = np.where(out > 0.0, out, alt)
+    return np.where((out > 0.0) & np.isfinite(out), out, 1.0)
 
 
 def hall_sheather(tau: float, n: int, alpha: float = 0.05) -> float:
@@ -122,15 +153,17 @@ def sparsity_iid(
 
     Notes
     -----
-    With :math:`p_z` residuals below :math:`\sqrt{\epsilon_{mach}}` in absolute value (the
-    interpolated basis) and :math:`m = \max(k+1, \lceil n h\rceil)`, take the residuals ranked
+    With :math:`p_z` residuals (the interpolated basis) below
+    :math:`\sqrt{\epsilon_{mach}}` times their median absolute value (:func:`zero_unit`; R:
+    the absolute :math:`\sqrt{\epsilon_{mach}}`) in absolute value and
+    :math:`m = \max(k+1, \lceil n h\rceil)`, take the residuals ranked
     :math:`p_z+1, \dots, p_z+m+1` by absolute value, sort them, and regress them by median
     regression on :math:`j/(n-k)` for those ranks :math:`j`; the slope estimates the derivative of
     the residual quantile function, :math:`s(\tau)` (Koenker 2005, chapter 3; the
     :math:`n - k` accounts for the :math:`k` zero residuals).
     """
     n = resid.shape[0]
-    pz = int(np.sum(np.abs(resid) < _EPS))
+    pz = int(np.sum(np.abs(resid) < _EPS * zero_unit(resid)))
     m = max(k + 1, int(np.ceil(n * h)))
     ranks = np.arange(pz + 1, m + pz + 2)
     if ranks[-1] > n:
@@ -151,7 +184,25 @@ class _QuantileKind(CovarianceKind):
     def compute(self, ctx: CovContext) -> np.ndarray:
         if ctx.batched:
             return self.compute_many(ctx)
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                cov = self._compute_one(ctx)
+        except (OverflowError, FloatingPointError):
+            cov = np.full((ctx.k, ctx.k), np.inf)
+        return check_overflow(np.asarray(cov, dtype=float), ctx, self.name)
+
+    def _compute_one(self, ctx: CovContext) -> np.ndarray:
         return super().compute(ctx)
+
+    def compute_many(self, ctx: CovContext) -> np.ndarray:
+        """The R covariances; NaN for a fit whose covariance overflowed (huge units)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            cov = np.array(self._many(ctx), dtype=float)
+        cov[~np.all(np.isfinite(cov), axis=(-2, -1))] = np.nan
+        return cov
+
+    def _many(self, ctx: CovContext) -> np.ndarray:
+        return CovarianceKind.compute_many(self, ctx)
 
 
 @register
@@ -169,7 +220,7 @@ class QuantileIID(_QuantileKind):
         s = sparsity_iid(ctx.resid, ctx.k, tau, _bandwidth(ctx), _refit(ctx))
         return s**2 * tau * (1.0 - tau) * ctx.xtx_inverse()
 
-    def compute_many(self, ctx: CovContext) -> np.ndarray:
+    def _many(self, ctx: CovContext) -> np.ndarray:
         """:func:`sparsity_iid` of R fits at once; NaN where it would raise or a fit failed.
 
         The sparsity's median regressions share their design within the fits with the same
@@ -182,7 +233,7 @@ class QuantileIID(_QuantileKind):
         tau = ctx.options["tau"]
         m = max(k + 1, int(np.ceil(n * _bandwidth(ctx))))
         size = np.abs(resid)
-        pz = np.sum(size < _EPS, axis=1)
+        pz = np.sum(size < _EPS * zero_unit(resid)[:, None], axis=1)
         # partition, then a stable sort of the candidates taken in index order: the order of
         # the single fit's stable argsort, ties included
         top = min(n, m + int(pz.max()) + 1)
@@ -237,8 +288,9 @@ class QuantileNID(_QuantileSandwich):
 
     :math:`f_i = \max\{0, 2h / (x_i^\top(\hat\beta(\tau+h) - \hat\beta(\tau-h)) - \epsilon)\}`
     with the bandwidth :math:`h` in probability units and
-    :math:`\epsilon = \sqrt{\epsilon_{mach}}`; a warning counts non-positive differences
-    (crossing quantiles).
+    :math:`\epsilon = \sqrt{\epsilon_{mach}}\,\mathrm{median}_i|x_i^\top(\hat\beta(\tau+h) -
+    \hat\beta(\tau-h))|` (R: :math:`\sqrt{\epsilon_{mach}}`, see the module notes); a
+    warning counts non-positive differences (crossing quantiles).
     """
 
     name = "nid"
@@ -252,9 +304,9 @@ class QuantileNID(_QuantileSandwich):
         bad = int(np.sum(dyhat <= 0))
         if bad:
             warnings.warn(f"nid covariance: {bad} non-positive fis", RuntimeWarning, stacklevel=5)
-        return np.maximum(0.0, 2.0 * h / (dyhat - _EPS))
+        return np.maximum(0.0, 2.0 * h / (dyhat - _EPS * zero_unit(dyhat)))
 
-    def compute_many(self, ctx: CovContext) -> np.ndarray:
+    def _many(self, ctx: CovContext) -> np.ndarray:
         """The sandwich of R fits at once, their refits at :math:`\tau \\pm h` solved together.
 
         NaN where the single kind raises (:math:`\tau \\pm h` outside (0, 1)) or a density is
@@ -277,7 +329,7 @@ class QuantileNID(_QuantileSandwich):
                 f"nid covariance: {bad} non-positive fis in {R} fits", RuntimeWarning, stacklevel=5
             )
         with np.errstate(divide="ignore", invalid="ignore"):
-            f = np.maximum(0.0, 2.0 * h / (dyhat - _EPS))
+            f = np.maximum(0.0, 2.0 * h / (dyhat - _EPS * zero_unit(dyhat)[:, None]))
         ok = np.all(np.isfinite(f), axis=1)
         if not ok.any():
             return out
@@ -305,7 +357,9 @@ class QuantileKernel(_QuantileSandwich):
 
     def compute(self, ctx: CovContext) -> np.ndarray:
         # broadcast over the replication axis (no refits), unlike the other kinds
-        return CovarianceKind.compute(self, ctx)
+        if ctx.batched:
+            return CovarianceKind.compute(self, ctx)
+        return super().compute(ctx)
 
     def density(self, ctx: CovContext) -> np.ndarray:
         tau = ctx.options["tau"]
@@ -318,38 +372,63 @@ class QuantileKernel(_QuantileSandwich):
 
 
 @register
-class QuantileBootstrap(_QuantileKind):
-    r"""xy-pairs bootstrap: the covariance (:math:`B - 1` denominator) of :math:`B` refits.
+class QuantileCluster(_QuantileKind):
+    r"""Parente & Santos Silva (2016) cluster-robust covariance of a regression quantile.
 
-    Each replication resamples :math:`n` rows with replacement (Koenker 2005, chapter 3;
-    quantreg ``boot.rq`` ``bsmethod="xy"``). Draws come from a Generator built from
-    ``options["seed"]``, so recomputation gives the same matrix; a resample whose refit fails
-    (e.g. a singular resampled design) is redrawn.
+    .. math::
+        V = \hat H^{-1}\Big(\sum_g s_g s_g^\top\Big)\hat H^{-1},\qquad
+        s_g = \sum_{i\in g} \psi_\tau(r_i)\,x_i,\qquad
+        \hat H = \frac{1}{2h_n}\sum_i 1\{|r_i|\le h_n\}\,x_i x_i^\top,
+
+    :math:`\psi_\tau(u) = \tau - 1\{u < 0\}`, the uniform-kernel (Powell 1991) estimate of
+    :math:`\sum_i f_i(0)x_i x_i^\top` with the ``ker`` kind's bandwidth
+    :math:`h_n = (\Phi^{-1}(\tau+h) - \Phi^{-1}(\tau-h))\min(\mathrm{sd}(r), \mathrm{IQR}(r)/1.34)`;
+    no small-sample factor (as the paper). Valid when the clusters are independent and
+    their number grows, whatever the dependence within a cluster; with one observation per
+    cluster it is Powell's heteroscedasticity-robust sandwich with a uniform kernel.
+
+    Options: ``groups`` (n,) cluster labels, required (``with_cov("cluster", groups=...)``,
+    or the groups a formula fit recorded). With weights :math:`v_i` the scaled rows are used,
+    as for every quantile kind (:math:`\psi_\tau(v_ir_i) = \psi_\tau(r_i)`).
     """
 
-    name = "bootstrap"
-    description = "xy-pairs bootstrap"
+    name = "cluster"
+    description = "Parente-Santos Silva cluster-robust"
+    uses_scores = False
     batched = False
+    options: ClassVar[dict[str, Any]] = {"groups": None}
+
+    def _compute_one(self, ctx: CovContext) -> np.ndarray:
+        groups = ctx.options.get("groups")
+        if groups is None:
+            raise ValueError(
+                "the 'cluster' covariance kind needs groups= (one label per observation), "
+                "e.g. result.with_cov('cluster', groups=g)"
+            )
+        g = np.asarray(groups)
+        if g.shape != (ctx.nobs,):
+            raise ValueError(f"groups must have shape ({ctx.nobs},), got {g.shape}")
+        labels, inverse = np.unique(g, return_inverse=True)
+        if labels.size < 2:
+            raise ValueError("the 'cluster' covariance kind needs at least 2 clusters")
+        tau = ctx.options["tau"]
+        h = _QuantileSandwich._probability_bandwidth(self, ctx)  # type: ignore[arg-type]
+        r, X = ctx.resid, ctx.X
+        q25, q75 = np.quantile(r, [0.25, 0.75])
+        hn = (stats.norm.ppf(tau + h) - stats.norm.ppf(tau - h)) * min(
+            float(np.std(r, ddof=1)), float(q75 - q25) / 1.34
+        )
+        if not hn > 0:
+            raise ValueError("cluster covariance: the residuals have no spread (bandwidth 0)")
+        inside = (np.abs(r) <= hn).astype(float)
+        H = (X * inside[:, None]).T @ X / (2.0 * hn)
+        # the interpolated residuals are 0 (psi = tau), not the sign of their rounding error
+        r = np.where(np.abs(r) < _EPS * zero_unit(r), 0.0, r)
+        psi = tau - (r < 0.0)
+        S = np.zeros((labels.size, ctx.k))
+        np.add.at(S, inverse, psi[:, None] * X)
+        Hinv = np.linalg.inv(H)
+        return Hinv @ (S.T @ S) @ Hinv
 
     def bread(self, ctx: CovContext) -> np.ndarray:
-        rng = np.random.default_rng(ctx.options.get("seed"))
-        refit, y, tau = _refit(ctx), ctx.options["y"], ctx.options["tau"]
-        n_boot = int(ctx.options.get("n_boot", 200))
-        X, n = ctx.X, ctx.nobs
-        draws = np.empty((n_boot, ctx.k))
-        done = attempts = 0
-        while done < n_boot:
-            attempts += 1
-            if attempts > 10 * n_boot:
-                raise ValueError(f"bootstrap: only {done} of {n_boot} resamples could be refitted")
-            idx = rng.integers(0, n, size=n)
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    beta = refit(X[idx], y[idx], tau)
-            except (ValueError, np.linalg.LinAlgError):
-                continue
-            if np.all(np.isfinite(beta)):
-                draws[done] = beta
-                done += 1
-        return np.atleast_2d(np.cov(draws, rowvar=False, ddof=1))
+        return self._compute_one(ctx)

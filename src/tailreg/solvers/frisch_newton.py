@@ -297,7 +297,9 @@ def vertex_polish(
     """
     k = X.shape[1]
     resid = y - X @ beta
-    h = _independent_rows(X, np.abs(resid))
+    # rows of zeros (weight 0) constrain nothing: neither basis candidates nor ties
+    void = ~np.any(X != 0.0, axis=1)
+    h = _independent_rows(X, np.where(void, np.inf, np.abs(resid)))
     if h is None:
         return beta, False, None
     try:
@@ -313,7 +315,7 @@ def vertex_polish(
     if noise is not None:
         size += noise
     rounding = 64.0 * np.finfo(float).eps * size
-    free = np.abs(r) <= rounding
+    free = (np.abs(r) <= rounding) & ~void
     d = tau - (r < 0.0)
     d[free] = 0.0
     rhs = -(X.T @ d)

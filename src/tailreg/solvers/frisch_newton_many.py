@@ -322,11 +322,11 @@ def vertex_polish_many(
     k = X.shape[-1]
     des = Design(X)
     resid = Y - des.fitted(beta)
-    h = (
-        np.argpartition(np.abs(resid), k - 1, axis=1)[:, :k]
-        if n > k
-        else np.tile(np.arange(n), (R, 1))
-    )
+    # rows of zeros (weight 0, or an xy-bootstrap row drawn 0 times) constrain nothing: they
+    # are neither basis candidates nor ties
+    void = np.broadcast_to(~np.any(des.X != 0.0, axis=-1), (R, n))
+    size_r = np.where(void, np.inf, np.abs(resid))
+    h = np.argpartition(size_r, k - 1, axis=1)[:, :k] if n > k else np.tile(np.arange(n), (R, 1))
     Xh = des.gather(h)
     yh = np.take_along_axis(Y, h, axis=1)
     sv = np.linalg.svd(Xh, compute_uv=False)
@@ -344,7 +344,7 @@ def vertex_polish_many(
     size = np.abs(Yo) + Design(np.abs(des_o.X)).fitted(np.abs(bh))
     if noise is not None:
         size += noise[ok]
-    free = np.abs(r) <= 64.0 * np.finfo(float).eps * size
+    free = (np.abs(r) <= 64.0 * np.finfo(float).eps * size) & ~void[ok]
     generic = free.sum(axis=1) == k
     d = tau - (r < 0.0)
     d[free] = 0.0

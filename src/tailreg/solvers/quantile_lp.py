@@ -102,10 +102,60 @@ def _highs(X: np.ndarray, y: np.ndarray, tau: float) -> tuple[np.ndarray, int, b
     return -np.asarray(eqlin.marginals, dtype=float), n_iter, True
 
 
+#: responses farther than this many robust scales from the median are gross (see
+#: :func:`_gross_clip`)
+_GROSS = 1e3
+
+
+def _gross_clip(Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Responses with gross values pulled in to median +- 1e3 robust scales, and the mask.
+
+    Row-wise for ``Y`` (R, n) or one response (n,). A regression quantile depends on an
+    observation outside its basis only through the sign of its residual (Koenker & Bassett
+    1978), so moving a gross value towards the bulk along its residual leaves the solution
+    unchanged as long as the sign stays; the solvers then work at the scale of the bulk
+    (no cancellation against a 1e12, 1e36 or 1.8e308 value, no tolerances it dominates), and
+    the vertex is certified on the original data afterwards (else the problem is re-solved
+    unclipped). Returns ``(Y, all False)`` when nothing is gross.
+    """
+    Y2 = np.atleast_2d(Y)
+    med = np.median(Y2, axis=1, keepdims=True)
+    unit = response_scale_many(Y2 - med)[:, None]
+    lim = _GROSS * unit
+    with np.errstate(over="ignore", invalid="ignore"):
+        gross = np.abs(Y2 - med) > lim
+    rows = gross.any(axis=1)
+    if not rows.any():
+        return Y, rows if Y.ndim == 2 else rows[0]
+    out = np.where(gross, np.clip(Y2, med - lim, med + lim), Y2)
+    return (out, rows) if Y.ndim == 2 else (out[0], rows[0])
+
+
 def solve_quantile_one(
     X: np.ndarray, y: np.ndarray, tau: float = 0.5, solver: str = "highs"
 ) -> QuantileSolution:
-    r""":func:`solve_quantile` with diagnostics (objective, iterations, convergence; no checks).
+    """:func:`solve_quantile` with diagnostics (objective, iterations, convergence; no checks).
+
+    Gross responses are first pulled in towards the bulk (:func:`_gross_clip`); the vertex
+    found is certified on the original data, or the problem is solved as given. See
+    :func:`_solve_one` for the method.
+    """
+    work, gross = _gross_clip(y)
+    if gross:
+        sol = _solve_one(X, work, tau, solver)
+        if sol.certified and np.all(np.isfinite(sol.beta)):
+            beta, certified, _ = vertex_polish(X, y, tau, sol.beta)
+            if certified and np.all(np.isfinite(beta)):
+                objective = float(Check(tau).rho(y - X @ beta).sum())
+                if np.isfinite(objective):
+                    return QuantileSolution(beta, objective, sol.n_iter, True, True, solver)
+    return _solve_one(X, y, tau, solver)
+
+
+def _solve_one(
+    X: np.ndarray, y: np.ndarray, tau: float = 0.5, solver: str = "highs"
+) -> QuantileSolution:
+    r"""One regression quantile, preconditioned and polished (diagnostics; no checks).
 
     Both solvers work on a preconditioned problem and finish with
     :func:`~tailreg.solvers.frisch_newton.vertex_polish`: the returned ``beta`` is the
@@ -130,6 +180,9 @@ def solve_quantile_one(
     check = Check(tau)
     n, k = X.shape
     q, r = np.linalg.qr(X)
+    void = ~np.any(X != 0.0, axis=1)
+    if void.any():  # zero rows (weight 0): exactly zero rows of Q (see _solve_batch)
+        q[void] = 0.0
     g_ols = q.T @ y
     e = y - q @ g_ols
     root_n = np.sqrt(n)
@@ -217,13 +270,39 @@ def solve_quantile_many(
         np.zeros(R, bool),
     ]
     design = Design(X)
+    work, gross = _gross_clip(Y)
     for lo in range(0, R, step):
         sl = slice(lo, min(R, lo + step))
         # a shared design's take is itself: its Q factor is computed once for all batches
-        parts = _solve_batch(design.take(sl), Y[sl], tau, solver, unique)
+        parts = _solve_batch(design.take(sl), work[sl], tau, solver, unique)
         for o, v in zip(out, parts, strict=True):
             o[sl] = v
+    if gross.any():
+        _recertify(design, Y, tau, solver, out, np.flatnonzero(gross))
     return out[0], out[1], out[2], out[3], out[4]
+
+
+def _recertify(
+    design: Design, Y: np.ndarray, tau: float, solver: str, out: list, rows: np.ndarray
+) -> None:
+    """Certify the clipped problems' vertices on the original responses (in place).
+
+    A vertex that is not optimal for the original data (a gross value's residual changed
+    sign) is replaced by the single-problem solution.
+    """
+    d = design.take(rows)
+    ok = out[4][rows] & np.all(np.isfinite(out[0][rows]), axis=1)
+    beta, cert, _, _ = vertex_polish_many(d.X, Y[rows], tau, np.nan_to_num(out[0][rows]))
+    cert &= ok & np.all(np.isfinite(beta), axis=1)
+    check = Check(tau)
+    for j, i in enumerate(rows):
+        if cert[j]:
+            out[0][i] = beta[j]
+            out[1][i] = check.rho(Y[i] - design.row(int(i)) @ beta[j]).sum()
+            continue
+        sol = solve_quantile_one(design.row(int(i)), Y[i], tau, solver)
+        out[0][i], out[1][i], out[2][i] = sol.beta, sol.objective, sol.n_iter
+        out[3][i], out[4][i] = sol.converged, sol.certified
 
 
 def _solve_batch(
@@ -234,6 +313,11 @@ def _solve_batch(
     R, n = Y.shape
     k = design.k
     q = design.q_factor
+    void = ~np.any(design.X != 0.0, axis=-1)
+    if void.any():
+        # rows of zeros (weight 0) have zero rows of Q, exactly rather than to rounding, so
+        # the vertex polish recognises them (they are never basis rows or ties)
+        q = np.where(void[..., None], 0.0, q)
     root_n = np.sqrt(n)
     dq = Design(q)
     g_ols = dq.tdot(Y)
