@@ -265,7 +265,10 @@ def test_sample_weight_per_tau():
     for t in qp.taus_:
         single = QuantileRegression(tau=t, solver="interior-point").fit(X, y, sample_weight=w)
         np.testing.assert_allclose(qp.results_[t].params, single.result_.params, atol=1e-10)
-        np.testing.assert_allclose(qp.results_[t].bse(), single.result_.bse(), rtol=1e-10)
+        for kind in ("iid", "nid"):
+            np.testing.assert_allclose(
+                qp.results_[t].bse(kind), single.result_.bse(kind), rtol=1e-10
+            )
 
 
 # --- rank intervals per tau ----------------------------------------------------------------
