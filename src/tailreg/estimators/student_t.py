@@ -35,7 +35,14 @@ from ..exceptions import ConvergenceWarning, MultipleOptimaWarning
 from ..inference.covariance import CovContext, standard_errors
 from ..inference.results import FitResult, ManyFits
 from ..losses import StudentT
-from ..solvers.student_t import fit_student_t, fit_student_t_many, t_loglik, t_scores_hessian
+from ..solvers.student_t import (
+    PERFECT_FIT_MESSAGE,
+    StudentTManyFit,
+    fit_student_t_many,
+    t_loglik,
+    t_scores_hessian,
+)
+from ..solvers.student_t_profile import fit_student_t_df_many
 from ..theory import Target
 from ._base import BaseRegressor, _warn_unconverged
 
@@ -164,7 +171,22 @@ class StudentTMLE(BaseRegressor):
         if not lo < hi:
             raise ValueError(f"df_bounds must satisfy low < high, got {self.df_bounds!r}")
 
-    # -- one fit ----------------------------------------------------------------------
+    # -- fits -------------------------------------------------------------------------
+    def _solve(self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None) -> StudentTManyFit:
+        """The batched solver for R problems (one fit is R = 1)."""
+        if self.df is None:
+            return fit_student_t_df_many(
+                X,
+                Y,
+                tol=self.tol,
+                max_iter=self.max_iter,
+                df_bounds=tuple(float(b) for b in self.df_bounds),
+                weights=weights,
+            )
+        return fit_student_t_many(
+            X, Y, float(self.df), tol=self.tol, max_iter=self.max_iter, weights=weights
+        )
+
     def _fit(
         self,
         X: np.ndarray,
@@ -173,24 +195,24 @@ class StudentTMLE(BaseRegressor):
         sample_weight: np.ndarray | None = None,
     ) -> FitResult:
         n, k = X.shape
-        fit = fit_student_t(
-            X,
-            y,
-            None if self.df is None else float(self.df),
-            tol=self.tol,
-            max_iter=self.max_iter,
-            df_bounds=self.df_bounds,
-        )
-        if fit.local_optima:
+        w = None if sample_weight is None else sample_weight[None, :]
+        fit = self._solve(X, y[None, :], w)
+        if fit.perfect[0]:
+            raise ValueError(PERFECT_FIT_MESSAGE)
+        _check_finite_fit(fit, 0)
+        local = fit.local_optima[0]
+        loglik = float(fit.loglik[0])
+        if local:
             warnings.warn(
-                f"StudentTMLE(df={self.df}): the likelihood has {len(fit.local_optima) + 1} "
-                f"distinct local maxima among {fit.n_starts} starts (loglik {fit.loglik:.6f} "
-                f"kept; others {', '.join(f'{ll:.6f}' for ll in fit.local_optima)})",
+                f"StudentTMLE(df={self.df}): the likelihood has {len(local) + 1} "
+                f"distinct local maxima among {fit.n_starts} starts (loglik {loglik:.6f} "
+                f"kept; others {', '.join(f'{ll:.6f}' for ll in local)})",
                 MultipleOptimaWarning,
                 stacklevel=3,
             )
-        df = fit.df
-        if not fit.converged:
+        df = float(fit.df[0])
+        converged = bool(fit.converged[0])
+        if not converged:
             hint = (
                 f"; with df={df:g} < k/(n-k)={k / (n - k):.3g} the likelihood is unbounded "
                 "(sigma -> 0), choose a larger df"
@@ -204,35 +226,40 @@ class StudentTMLE(BaseRegressor):
                 stacklevel=3,
             )
         with_df = self.df is None
-        values = [*fit.beta, fit.sigma] + ([df] if with_df else [])
+        sigma = float(fit.sigma[0])
+        values = [*fit.beta[0], sigma] + ([df] if with_df else [])
         pnames = [*names, "sigma"] + (["df"] if with_df else [])
         ctx = CovContext(
             X=X,
-            resid=fit.resid,
-            scale=fit.sigma,
+            resid=fit.resid[0],
+            scale=sigma,
             loss=StudentT(df),
-            scores=fit.scores,
-            jacobian=fit.jacobian,
+            scores=fit.scores[0],
+            jacobian=fit.jacobian[0],
+            weights=sample_weight,
         )
+        extra: dict[str, Any] = {
+            "df": df,
+            "df_fixed": not with_df,
+            "df_at_bound": bool(fit.df_at_bound[0]),
+            "n_starts": fit.n_starts,
+            "n_optima": int(fit.n_optima[0]),
+            "local_optima": local,
+        }
+        if sample_weight is not None:
+            extra["sample_weight"] = sample_weight
         return self._result(
             values,
             pnames,
             ctx,
-            scale=fit.sigma,
-            n_iter=fit.n_iter,
-            converged=fit.converged,
-            loglik=fit.loglik,
-            objective=-fit.loglik,
-            extra={
-                "df": df,
-                "df_fixed": not with_df,
-                "df_at_bound": fit.df_at_bound,
-                "n_starts": fit.n_starts,
-                "local_optima": fit.local_optima,
-            },
+            scale=sigma,
+            n_iter=int(fit.n_iter[0]),
+            converged=converged,
+            loglik=loglik,
+            objective=-loglik,
+            extra=extra,
         )
 
-    # -- many fits --------------------------------------------------------------------
     def _fit_many(
         self,
         X: np.ndarray,
@@ -241,56 +268,56 @@ class StudentTMLE(BaseRegressor):
         kinds: tuple[str, ...],
         sample_weight: np.ndarray | None = None,
     ) -> ManyFits:
-        if self.df is None:
-            return self._loop_many(X, Y, names, kinds)
-        df = float(self.df)
         k = X.shape[-1]
-        fit = fit_student_t_many(X, Y, df, tol=self.tol, max_iter=self.max_iter)
-        if fit.n_multimodal:
+        W = sample_weight
+        if W is not None and W.ndim == 1:
+            W = np.broadcast_to(W, Y.shape)
+        fit = self._solve(X, Y, W)
+        n_multi = int((fit.n_optima > 1).sum())
+        if n_multi:
             warnings.warn(
-                f"StudentTMLE(df={df:g}): {fit.n_multimodal} of {len(Y)} fits had distinct "
+                f"StudentTMLE(df={self.df}): {n_multi} of {len(Y)} fits had distinct "
                 "local maxima of the likelihood among their starts (the best is kept)",
                 MultipleOptimaWarning,
                 stacklevel=3,
             )
+        if fit.perfect.any():
+            warnings.warn(
+                f"StudentTMLE: {int(fit.perfect.sum())} of {len(Y)} responses are exact linear "
+                f"functions of the design ({PERFECT_FIT_MESSAGE}); their rows are NaN",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        with_df = self.df is None
         ctx = CovContext(
             X=X,
             resid=fit.resid,
             scale=fit.sigma,
-            loss=StudentT(df),
+            loss=None if self.df is None else StudentT(float(self.df)),
             scores=fit.scores,
             jacobian=fit.jacobian,
+            weights=W,
         )
-        se = standard_errors(ctx, kinds)
-        _warn_unconverged(type(self).__name__, fit.converged)
+        valid = np.isfinite(fit.loglik)
+        se = standard_errors(ctx, kinds, valid=valid)
+        conv = fit.converged
+        _warn_unconverged(type(self).__name__, conv[~fit.perfect])
+        cols = [fit.beta, fit.sigma[:, None]] + ([fit.df[:, None]] if with_df else [])
         return self._many(
-            np.column_stack([fit.beta, fit.sigma]),
-            (*names, "sigma"),
+            np.concatenate(cols, axis=1),
+            (*names, "sigma") + (("df",) if with_df else ()),
             k,
             se,
             scale=fit.sigma,
-            converged=fit.converged,
+            converged=conv,
             n_iter=fit.n_iter,
         )
 
-    def _loop_many(
-        self, X: np.ndarray, Y: np.ndarray, names: list[str], kinds: tuple[str, ...]
-    ) -> ManyFits:
-        """df estimated: one ``_fit`` per replication, optima warnings summed into one."""
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            out = BaseRegressor._fit_many(self, X, Y, names, kinds)
-        n_multi = 0
-        for w in caught:
-            if issubclass(w.category, MultipleOptimaWarning):
-                n_multi += 1
-            else:
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-        if n_multi:
-            warnings.warn(
-                f"StudentTMLE(df=None): {n_multi} of {len(Y)} fits had distinct local maxima "
-                "of the likelihood among their starts (the best is kept)",
-                MultipleOptimaWarning,
-                stacklevel=3,
-            )
-        return out
+
+def _check_finite_fit(fit: StudentTManyFit, r: int) -> None:
+    """A fit whose estimates are not finite is a clear error, not a silent NaN."""
+    if not (np.isfinite(fit.loglik[r]) and np.all(np.isfinite(fit.beta[r]))):
+        raise ValueError(
+            "StudentTMLE: the likelihood could not be maximised (non-finite estimates); "
+            "check the data for extreme or degenerate values"
+        )
