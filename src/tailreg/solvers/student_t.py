@@ -115,7 +115,15 @@ def _wls(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
     sw = np.sqrt(w)
     q, r = np.linalg.qr(sw[..., None] * X)
     qty = np.einsum("...nk,...n->...k", q, sw * y)
-    return np.linalg.solve(r, qty[..., None])[..., 0]
+    try:
+        return np.linalg.solve(r, qty[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        # some problem's weights vanish on all but < k rows: it fails (NaN), the rest go on
+        out = np.full(qty.shape, np.nan)
+        for i in np.ndindex(qty.shape[:-1]):
+            with contextlib.suppress(np.linalg.LinAlgError):
+                out[i] = np.linalg.solve(r[i], qty[i])
+        return out
 
 
 def _em_step(
@@ -127,12 +135,24 @@ def _em_step(
     weights: FloatArray | None,
 ) -> tuple[FloatArray, FloatArray]:
     """One PX-EM step (Liu, Rubin & Wu 1998) for fixed df (one df, or one per problem)."""
-    w = t_em_weight((Y - des.fitted(beta)) / sigma[:, None], df)
+    r_old = Y - des.fitted(beta)
+    u = r_old / sigma[:, None]
+    w = t_em_weight(u, df)
     if weights is not None:
         w = w * weights
     beta = _wls(des.X, Y, w)
     r = Y - des.fitted(beta)
-    sigma = np.sqrt((w * r * r).sum(axis=1) / w.sum(axis=1))
+    if np.all(np.abs(u) < 1e100):
+        sigma = np.sqrt((w * r * r).sum(axis=1) / w.sum(axis=1))
+    else:
+        # w r^2 = sigma^2 (w u^2)(r / r_old)^2, where w u^2 -> nu + 1 stays finite
+        uc = np.clip(u, -1e50, 1e50)
+        wu2 = t_em_weight(uc, df) * uc * uc
+        if weights is not None:
+            wu2 = wu2 * weights
+        with np.errstate(all="ignore"):
+            q = np.where(r_old != 0, r / r_old, 0.0)
+        sigma = sigma * np.sqrt((wu2 * q * q).sum(axis=1) / w.sum(axis=1))
     return beta, sigma
 
 
@@ -182,8 +202,11 @@ def fit_fixed_df(
                 di.X, Y[idx] - di.fitted(beta[idx]), sigma[idx], dfi, False, wi
             )
             negh = -H
-            ok = np.linalg.eigvalsh(negh)[:, 0] > 0
+            finite = np.all(np.isfinite(negh), axis=(1, 2))
+            negh[~finite] = np.eye(k + 1)
+            ok = finite & (np.linalg.eigvalsh(negh)[:, 0] > 0)
             negh[~ok] = np.eye(k + 1)
+            g = np.where(ok[:, None], g, 0.0)
             delta = np.linalg.solve(negh, g[..., None])[..., 0]
             dec = 0.5 * np.einsum("bi,bi->b", g, delta)
             t = np.ones(idx.size)
@@ -238,11 +261,21 @@ def perfect_fits(X: FloatArray, Y: FloatArray, weights: FloatArray | None) -> Bo
     W = np.ones_like(Y) if weights is None else weights
     sw = np.sqrt(W)
     Xw = sw[..., None] * X
-    yw = sw * Y
+    big = np.max(np.abs(sw * Y), axis=1)
+    yw = sw * Y / np.where(big > 0, big, 1.0)[:, None]
     q = np.linalg.qr(Xw)[0]
     r = yw - np.einsum("...nk,...k->...n", q, np.einsum("...nk,...n->...k", q, yw))
-    big = np.max(np.abs(yw), axis=1)
-    return np.sqrt((r * r).sum(axis=1)) <= 1e-13 * big * np.sqrt(Y.shape[1])
+    return np.sqrt((r * r).sum(axis=1)) <= 1e-13 * np.sqrt(Y.shape[1])
+
+
+def _rms(r: FloatArray, W: FloatArray | None) -> FloatArray:
+    """(Weighted) root mean square over the last axis, scaled so that it cannot overflow."""
+    m = np.max(np.abs(r), axis=-1, keepdims=True)
+    m = np.where(m > 0, m, 1.0)
+    z = r / m
+    if W is None:
+        return m[..., 0] * np.sqrt((z * z).mean(axis=-1))
+    return m[..., 0] * np.sqrt((W * z * z).sum(axis=-1) / W.sum(axis=-1))
 
 
 def _weighted_median(a: FloatArray, w: FloatArray | None) -> FloatArray:
@@ -284,9 +317,9 @@ def initial_sigma(
     r = np.abs(Y - EinsumDesign(X).fitted(lines))
     q = stats.t.ppf(0.75, df)
     s = _weighted_median(r, W) / q
-    W1 = np.ones(Y.shape) if W is None else W
-    rms = np.sqrt((W1 * r * r).sum(axis=-1) / W1.sum(axis=-1))
-    return np.where(s > 1e-8 * rms, s, rms)
+    # the RMS only where the MAD vanishes (more than half the residuals zero): a gross outlier
+    # must not set the start scale
+    return np.where(s > 0, s, _rms(r, W))
 
 
 def se_proxy(
@@ -296,13 +329,13 @@ def se_proxy(
     chains reached the same point'."""
     n, k = X.shape[-2:]
     r = Y - EinsumDesign(X).fitted(beta_ols)
+    # the normalised MAD of the residuals (their RMS where it is 0): a robust yardstick
+    mad = _weighted_median(np.abs(r), W) / 0.6744897501960817
+    s = np.where(mad > 0, mad, _rms(r, W))
     if W is None:
-        s2 = (r * r).sum(axis=-1) / max(n - k, 1)
-        return np.sqrt(s2[..., None] * np.diagonal(xtx_inv(X), axis1=-2, axis2=-1))
-    m = (W > 0).sum(axis=-1)
-    s2 = (W * r * r).sum(axis=-1) / np.maximum(m - k, 1) * m / W.sum(axis=-1)
+        return s[..., None] * np.sqrt(np.diagonal(xtx_inv(X), axis1=-2, axis2=-1))
     Xw = np.sqrt(W)[..., None] * X
-    return np.sqrt(s2[..., None] * np.diagonal(xtx_inv(Xw), axis1=-2, axis2=-1))
+    return s[..., None] * np.sqrt(np.diagonal(xtx_inv(Xw), axis1=-2, axis2=-1))
 
 
 def starts(X: np.ndarray, Y: np.ndarray, W: np.ndarray | None = None) -> np.ndarray:
@@ -534,6 +567,9 @@ def assemble(
     R = Y.shape[0]
     k = X.shape[-1]
     best = best_chains(ch, R)
+    if ch.rep.size == 0:  # every chain failed: NaN results (a clear error in fit)
+        ch = Chains(X, Y, W, np.zeros(1, dtype=int), np.full((1, k), np.nan), np.ones(1))
+        ch.rx = np.eye(k)
     has = best >= 0
     b = np.where(has, best, 0)
     fine = has & ~perfect
@@ -588,7 +624,11 @@ def prepare(
     perfect = perfect_fits(X, Ys, W)
     # a perfect fit keeps the arithmetic finite with a unit response (its results are NaN)
     Ys = np.where(perfect[:, None], np.linspace(-1.0, 1.0, Y.shape[1]) ** 3, Ys)
-    lines = starts(X, Ys, W)
+    # the start lines are fitted to the response clipped far outside its bulk (any line is a
+    # valid start; a y near the overflow threshold would only break the start solvers)
+    med = np.median(Ys, axis=1, keepdims=True)
+    Yc = np.clip(Ys, med - 1e6, med + 1e6)
+    lines = starts(X, Yc, W)
     sig0 = initial_sigma(X, Ys, lines, df, W)  # (S, R)
     which = np.array([j for j, _ in CHAIN_STARTS])
     mult = np.array([m for _, m in CHAIN_STARTS])
@@ -602,7 +642,7 @@ def prepare(
     rep = np.tile(np.arange(R), C)
     ch = Chains(q, Ys, W, rep, gam0, sigma0)
     ch.rx = rx
-    return scale, Ys, perfect, ch, se_proxy(q, Ys, gam[0], W), C
+    return scale, Ys, perfect, ch, se_proxy(q, Yc, gam[0], W), C
 
 
 def fit_student_t_many(

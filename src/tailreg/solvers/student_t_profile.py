@@ -105,8 +105,11 @@ def _profile_walk(ch: Chains, grid: FloatArray, j0: int, max_iter: int):
 
 def _newton_direction(g: FloatArray, negh: FloatArray) -> tuple[FloatArray, BoolArray]:
     """:math:`(-H)^{-1}g` with the eigenvalues of ``-H`` replaced by their absolute values."""
+    finite = np.all(np.isfinite(negh), axis=(1, 2)) & np.all(np.isfinite(g), axis=1)
+    negh = np.where(finite[:, None, None], negh, np.eye(negh.shape[-1]))
+    g = np.where(finite[:, None], g, 0.0)
     lam, vec = np.linalg.eigh(negh)
-    pd = lam[:, 0] > 0
+    pd = finite & (lam[:, 0] > 0)
     top = np.max(np.abs(lam), axis=1, keepdims=True)
     lam = np.maximum(np.abs(lam), 1e-12 * top)
     lam = np.where(lam > 0, lam, 1.0)
@@ -222,6 +225,8 @@ def fit_student_t_df_many(
     scale, _, perfect, ch, se, C = prepare(X, Y, weights, np.exp(grid[:, j0]))
     ch.fit(np.exp(grid[ch.rep, j0]), np.arange(ch.rep.size), _GRID_TOL, max_iter)
     merge_chains(ch, se, R)
+    if ch.rep.size == 0:  # every chain failed: NaN results (a clear error in fit)
+        return assemble(X, Y, weights, ch, scale, se, perfect, with_df=True, n_starts=C)
     betas, sigmas, lls, evals = _profile_walk(ch, grid, j0, max_iter)
     # each chain continues from its problem's best grid point
     prof = np.full((GRID_POINTS, R), -np.inf)

@@ -41,10 +41,25 @@ def _log_normalizer(nu: np.ndarray) -> np.ndarray:
     return np.where(nu > 1e3, series, exact)
 
 
+#: standardised residuals are clipped here in the derivatives: every product stays finite
+#: for a residual near the overflow threshold, and the terms that matter there (u psi(u),
+#: u^2 psi'(u), the df terms) are at their limits to rounding
+U_CLIP = 1e50
+
+
+def _log1p_u2(u: np.ndarray, nu: float | np.ndarray) -> np.ndarray:
+    """:math:`\\log(1 + u^2/\\nu)` without overflow (:math:`2\\log|u| - \\log\\nu` for huge u)."""
+    big = np.abs(u) > 1e100
+    with np.errstate(divide="ignore"):
+        tail = 2.0 * np.log(np.abs(u)) - np.log(nu)
+    return np.where(big, tail, np.log1p(np.where(big, 0.0, u) ** 2 / nu))
+
+
 def t_em_weight(u: np.ndarray, df: DfLike) -> np.ndarray:
     """EM weight :math:`(\\nu+1)/(\\nu+u^2)` (``StudentT(df).weight``, df may be an array (...))."""
     nu = _nu(df)
-    return (nu + 1.0) / (nu + u * u)
+    with np.errstate(over="ignore"):  # u^2 = inf: weight 0, as it should be
+        return (nu + 1.0) / (nu + u * u)
 
 
 def _xw(X: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -81,11 +96,11 @@ def t_loglik(
     """
     sigma = np.asarray(sigma, dtype=float)
     u = resid / sigma[..., None]
-    if np.ndim(df) == 0 and weights is None:
+    if np.ndim(df) == 0 and weights is None and not np.any(np.abs(u) > 1e100):
         return StudentT(df).logpdf(u).sum(axis=-1) - resid.shape[-1] * np.log(sigma)
     nu = _nu(df)
     lognorm = _log_normalizer(np.asarray(nu, dtype=float))
-    logpdf = -0.5 * (nu + 1.0) * np.log1p(u * u / nu) - lognorm
+    logpdf = -0.5 * (nu + 1.0) * _log1p_u2(u, nu) - lognorm
     n_eff = resid.shape[-1] if weights is None else weights.sum(axis=-1)
     return _wsum(logpdf, weights) - n_eff * np.log(sigma)
 
@@ -160,10 +175,12 @@ def _derivatives(
 
     sigma = np.asarray(sigma, dtype=float)
     s = sigma[..., None]
-    u = resid / s
+    u_true = resid / s
     # StudentT(df).psi and .psi_prime, written out so that df may be one value per problem
-    psi = (nu + 1.0) * u / (nu + u * u)
+    # (u clipped: a residual near the overflow threshold contributes its limit, not NaN)
+    u = np.clip(u_true, -U_CLIP, U_CLIP)
     u2 = u**2
+    psi = (nu + 1.0) * u / (nu + u2)
     dpsi = (nu + 1.0) * (nu - u2) / (nu + u2) ** 2
     k = X.shape[-1]
     q = k + 1 + int(with_df)
@@ -182,15 +199,14 @@ def _derivatives(
     hbs = -_xw(X, wt(u * dpsi + psi)) / s2[..., 0]
     hess[..., :k, k] = hbs
     hess[..., k, :k] = hbs
-    hess[..., k, k] = _wsum(1.0 - 2.0 * u * psi - u * u * dpsi, w) / sigma**2
+    hess[..., k, k] = _wsum(1.0 - 2.0 * u * psi - u2 * dpsi, w) / sigma**2
     if with_df:
-        u2 = u * u
         c1 = 0.5 * (special.digamma((nu + 1.0) / 2.0) - special.digamma(nu / 2.0)) - 0.5 / nu
         c2 = (
             0.25 * (special.polygamma(1, (nu + 1.0) / 2.0) - special.polygamma(1, nu / 2.0))
             + 0.5 / nu**2
         )
-        s_nu = c1 - 0.5 * np.log1p(u2 / nu) + u * psi / (2.0 * nu)
+        s_nu = c1 - 0.5 * _log1p_u2(u_true, nu) + u * psi / (2.0 * nu)
         if scores is not None:
             scores[..., k + 1] = s_nu
         grad[..., k + 1] = _wsum(s_nu, w)
