@@ -116,6 +116,7 @@ class StudentTMLE(BaseRegressor):
     objective_doc = "negative log-likelihood"
     use_t_doc = "normal: likelihood asymptotics"
     _min_extra_rows = 1
+    supports_sample_weight = True
 
     def __init__(
         self,
@@ -227,6 +228,16 @@ class StudentTMLE(BaseRegressor):
             )
         with_df = self.df is None
         sigma = float(fit.sigma[0])
+        jacobian = fit.jacobian[0]
+        if not 1e-150 < sigma < 1e150:
+            # the information ~ 1/sigma^2 and the covariance ~ sigma^2 under/overflow
+            warnings.warn(
+                f"StudentTMLE: sigma = {sigma:.3g}, so the covariance (of order sigma^2) is not "
+                "representable in double precision; standard errors are NaN (rescale y)",
+                UserWarning,
+                stacklevel=3,
+            )
+            jacobian = np.full_like(jacobian, np.nan)
         values = [*fit.beta[0], sigma] + ([df] if with_df else [])
         pnames = [*names, "sigma"] + (["df"] if with_df else [])
         ctx = CovContext(
@@ -235,7 +246,7 @@ class StudentTMLE(BaseRegressor):
             scale=sigma,
             loss=StudentT(df),
             scores=fit.scores[0],
-            jacobian=fit.jacobian[0],
+            jacobian=jacobian,
             weights=sample_weight,
         )
         extra: dict[str, Any] = {
