@@ -327,7 +327,7 @@ def se_proxy(
 ) -> np.ndarray:
     """Classical (weighted) least-squares standard errors (R, k): the yardstick for 'two
     chains reached the same point'."""
-    n, k = X.shape[-2:]
+    # yardstick only: the scale of the residuals times sqrt(diag (X^T X)^-1)
     r = Y - EinsumDesign(X).fitted(beta_ols)
     # the normalised MAD of the residuals (their RMS where it is 0): a robust yardstick
     mad = _weighted_median(np.abs(r), W) / 0.6744897501960817
