@@ -80,22 +80,37 @@ class StudentTMLE(BaseRegressor):
     ----------
     result_ : FitResult
         ``params`` = coefficients, ``sigma`` and — only when estimated — ``df``;
-        ``n_iter``: EM + Newton iterations of the best start (df fixed) or the number of
-        profile-likelihood evaluations (df estimated);
+        ``n_iter``: EM + Newton iterations of the kept chain (df fixed), or profile-grid
+        evaluations plus joint Newton iterations (df estimated);
         ``loglik``, ``aic``, ``bic`` (``k_params = len(params)``), ``scale`` = sigma, and
-        ``extra``: ``df``, ``df_fixed``, ``df_at_bound``, ``n_starts``,
-        ``local_optima`` (loglik of the distinct other local maxima found).
+        ``extra``: ``df``, ``df_fixed``, ``df_at_bound``, ``n_starts`` (chains started),
+        ``n_optima`` (distinct local maxima found, the kept one included: 1 on a unimodal
+        likelihood), ``local_optima`` (loglik of the distinct other local maxima) and, for a
+        weighted fit, ``sample_weight``.
 
     Notes
     -----
-    *Starts.* The likelihood is multimodal for small :math:`\nu`. Each fit starts from the OLS,
-    LAD and Huber lines, their midpoint :math:`(\hat\beta_{OLS} + \hat\beta_{LAD})/2` and
-    :math:`2\hat\beta_{OLS} - \hat\beta_{LAD}` (these two differ from OLS only where OLS and
-    LAD disagree; starts reaching the same point are merged); the highest maximum is
-    kept. A :class:`~tailreg.exceptions.MultipleOptimaWarning` reports distinct local maxima
-    (coefficients more than 1e-3 standard errors apart and different logliks).
-    With ``df=None`` the starts are followed as chains along the profile likelihood, whose
-    value at each :math:`\nu` is the best chain's.
+    *Starts, df fixed or estimated.* The likelihood is multimodal for small :math:`\nu`
+    (e.g. bad leverage points at df = 3). Each fit starts chains from the OLS, LAD (exact,
+    high breakdown in y) and Huber lines, their midpoint
+    :math:`(\hat\beta_{OLS} + \hat\beta_{LAD})/2` and :math:`2\hat\beta_{OLS} - \hat\beta_{LAD}`,
+    each at its MAD scale, and OLS and LAD also at a tenth of it (EM then locks on to the
+    cluster nearest the line); chains reaching the same point are merged and the highest
+    maximum is kept. A :class:`~tailreg.exceptions.MultipleOptimaWarning` reports distinct
+    local maxima (coefficients more than 1e-3 standard errors apart and different logliks).
+    With ``df=None`` the chains are walked along a grid of :math:`\log\nu` from
+    :math:`\nu\approx 4` until the profile likelihood falls, then polished by Newton on
+    :math:`(\beta, \log\sigma, \log\nu)` (:mod:`tailreg.solvers.student_t_profile`).
+
+    *Observation weights* (``sample_weight``): the weighted log-likelihood
+    :math:`\sum_i w_i\log f(e_i)` (integer weights = rows repeated; weighted starts); ``oim``
+    is the weighted information, ``sandwich`` uses the unit scores with the case weights.
+
+    *Extreme data.* The response is divided by a power of two near its spread before fitting
+    (exact), and the arithmetic is safe for residuals up to the overflow threshold, so one
+    gross outlier (up to the largest double) does not move the fixed-df fit. When sigma is
+    beyond 1e±150 the covariance (of order sigma^2) is not representable: a warning, and
+    NaN standard errors.
 
     *Covariance kinds.* ``oim`` (default): the inverse observed information
     :math:`(-H)^{-1}` of :math:`(\beta, \sigma, \nu)` (analytic Hessian, see
@@ -104,10 +119,11 @@ class StudentTMLE(BaseRegressor):
     df is not a parameter: it is left out of ``params`` and of both matrices (and of
     ``k_params``), and is reported in ``result_.extra["df"]``. Reference distribution: normal.
 
-    *fit_many* with df fixed runs all replications and all five starts as one batched EM and
-    Newton iteration (only the LAD starts are solved one by one); with df estimated it loops
-    over ``fit``. Either way it returns what separate fits return, and one
-    ``MultipleOptimaWarning`` counts the replications with several local maxima.
+    *fit_many* runs all replications and all chains as one array program, for df fixed and
+    estimated (one fit is the same code with R = 1, so ``fit_many`` returns what separate fits
+    return, to rounding); a replication whose response is an exact linear function of X is a
+    NaN row with ``converged=False`` and a warning, and one ``MultipleOptimaWarning`` counts the
+    replications with several local maxima.
     """
 
     _cov_kinds = ("oim", "sandwich")
