@@ -197,7 +197,7 @@ class StudentTMLE(BaseRegressor):
                 Y,
                 tol=self.tol,
                 max_iter=self.max_iter,
-                df_bounds=tuple(float(b) for b in self.df_bounds),
+                df_bounds=(float(self.df_bounds[0]), float(self.df_bounds[1])),
                 weights=weights,
             )
         return fit_student_t_many(

@@ -156,9 +156,14 @@ def _em_step(
     return beta, sigma
 
 
-def _at(a: DfLike | FloatArray | None, idx: IntArray) -> DfLike | FloatArray | None:
-    """Rows ``idx`` of a per-problem array (a scalar or None is shared)."""
-    return a if a is None or np.ndim(a) == 0 else np.asarray(a)[idx]
+def _at_df(df: DfLike, idx: IntArray) -> DfLike:
+    """Rows ``idx`` of a per-problem df (a scalar is shared)."""
+    return df if np.ndim(df) == 0 else np.asarray(df)[idx]
+
+
+def _at_w(w: FloatArray | None, idx: IntArray) -> FloatArray | None:
+    """Rows ``idx`` of per-problem weights (None is shared)."""
+    return None if w is None else w[idx]
 
 
 def fit_fixed_df(
@@ -197,7 +202,7 @@ def fit_fixed_df(
         newton = ~em & ~done
         if newton.any():
             idx = np.flatnonzero(newton)
-            di, dfi, wi = des.take(idx), _at(df, idx), _at(weights, idx)
+            di, dfi, wi = des.take(idx), _at_df(df, idx), _at_w(weights, idx)
             g, H = log_param_derivatives(
                 di.X, Y[idx] - di.fitted(beta[idx]), sigma[idx], dfi, False, wi
             )
@@ -227,7 +232,7 @@ def fit_fixed_df(
             step_em[idx[~accepted & ~(ok & (dec <= tol))]] = True
         if step_em.any():
             idx = np.flatnonzero(step_em)
-            di, dfi, wi = des.take(idx), _at(df, idx), _at(weights, idx)
+            di, dfi, wi = des.take(idx), _at_df(df, idx), _at_w(weights, idx)
             b_new, s_new = _em_step(di, Y[idx], beta[idx], sigma[idx], dfi, wi)
             l_new = t_loglik(Y[idx] - di.fitted(b_new), s_new, dfi, wi)
             gain = l_new - ll[idx]

@@ -97,7 +97,7 @@ def t_loglik(
     sigma = np.asarray(sigma, dtype=float)
     u = resid / sigma[..., None]
     if np.ndim(df) == 0 and weights is None and not np.any(np.abs(u) > 1e100):
-        return StudentT(df).logpdf(u).sum(axis=-1) - resid.shape[-1] * np.log(sigma)
+        return StudentT(float(df)).logpdf(u).sum(axis=-1) - resid.shape[-1] * np.log(sigma)
     nu = _nu(df)
     lognorm = _log_normalizer(np.asarray(nu, dtype=float))
     logpdf = -0.5 * (nu + 1.0) * _log1p_u2(u, nu) - lognorm
