@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import optimize, stats
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -239,6 +239,20 @@ def _same(a, b, se):
 
 @pytest.mark.parametrize("df", [3.0, None])
 @settings(max_examples=12, deadline=None)
+# flat df profiles (df about 700 and 245): the former df search stopped 1e-4 relative apart
+# after the affine transform of X
+@example(
+    seed=49,
+    gamma=[0.0, 0.0, 0.0],
+    c=1.0,
+    a=[1.3567562997812406, -2.898583113128141, 2.8848064066156542, 1.3476252727428015],
+)
+@example(
+    seed=106,
+    gamma=[0.0, 0.0, 0.0],
+    c=1.0,
+    a=[-2.5765313623166497, -2.0947863006614718, -2.1314234527186056, 0.6629602155702834],
+)
 @given(
     seed=st.integers(0, 2**32 - 1),
     gamma=st.lists(st.floats(-10, 10), min_size=3, max_size=3),
@@ -332,13 +346,37 @@ def test_efficiency_at_the_normal_df_estimated():
 
 
 # -- scikit-learn compatibility ------------------------------------------------------------
+def _zero_weight_message_says_zero() -> bool:
+    from tailreg._validation import check_weights
+
+    try:
+        check_weights(np.zeros(3), (3,))
+    except ValueError as e:
+        return "zero" in str(e)
+    return False
+
+
 def _expected_failures(estimator):
-    return {
+    out = {
         "check_regressors_no_decision_function": (
             "fits y = X[:, 0] exactly: sigma -> 0 and the t likelihood is unbounded, so "
             "StudentTMLE raises the perfect-fit ValueError (as GaussianMLE)"
         )
     }
+    perfect = (
+        "its data are an exact linear function of X (sigma -> 0, the t likelihood is "
+        "unbounded): StudentTMLE raises the perfect-fit ValueError"
+    )
+    out["check_sample_weights_shape"] = perfect
+    out["check_sample_weights_not_overwritten"] = perfect
+    out["check_sample_weight_equivalence_on_dense_data"] = (
+        "after dropping the zero-weight rows 27 rows remain for 31 coefficients and a scale: "
+        "the likelihood has no maximum (too-few-rows ValueError)"
+    )
+    if not _zero_weight_message_says_zero():
+        # the message of tailreg._validation.check_weights (shared, fixed on other branches)
+        out["check_all_zero_sample_weights_error"] = "the all-zero message lacks 'zero'"
+    return out
 
 
 @parametrize_with_checks(
@@ -349,3 +387,138 @@ def test_sklearn_compatible(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MultipleOptimaWarning)
         check(estimator)
+
+
+# -- the global maximum with df fixed (issue 12 item 9) ------------------------------------
+def _leverage_outliers(seed: int = 1, m: int = 4, n: int = 40):
+    """A unit-slope line with m tight bad leverage points at (5, -5): at df = 3 the likelihood
+    has two maxima, the majority line (global) and one pulled to the outliers (local)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(n)
+    y = 1.0 + x + 0.5 * rng.standard_normal(n)
+    x[:m] = 5.0 + 0.3 * rng.standard_normal(m)
+    y[:m] = -5.0 + 0.3 * rng.standard_normal(m)
+    return x[:, None], y
+
+
+def test_fixed_df_reaches_the_global_maximum_that_an_ols_start_misses():
+    x, y = _leverage_outliers()
+    X = np.column_stack([np.ones(len(y)), x[:, 0]])
+    ols = np.linalg.lstsq(X, y, rcond=None)[0]
+    s0 = np.array([np.median(np.abs(y - X @ ols)) / stats.t.ppf(0.75, 3)])
+    b_ols, _, ll_ols, _, conv = fit_fixed_df(X, y[None, :], 3.0, ols[None], s0, 1e-10, 500)
+    assert conv[0] and b_ols[0, 1] < 0  # from OLS: the local maximum near the outliers
+    # brute force: 2000 random starts over a wide box of (beta, sigma)
+    rng = np.random.default_rng(99)
+    B = 2000
+    b0 = np.column_stack([rng.uniform(-8, 8, B), rng.uniform(-4, 4, B)])
+    s_rand = np.exp(rng.uniform(np.log(0.05), np.log(10.0), B))
+    b, _, ll, _, ok = fit_fixed_df(X, np.broadcast_to(y, (B, len(y))), 3.0, b0, s_rand, 1e-10, 1000)
+    brute = float(np.max(np.where(ok, ll, -np.inf)))
+    with pytest.warns(MultipleOptimaWarning, match="2 distinct local maxima"):
+        res = StudentTMLE(df=3.0).fit(x, y).result_
+    assert res.loglik >= brute - 1e-9 and res.loglik > ll_ols[0] + 10.0
+    np.testing.assert_allclose(
+        res.params.iloc[:2], b[np.argmax(np.where(ok, ll, -np.inf))], rtol=1e-6
+    )
+    assert res.extra["n_optima"] == 2
+    assert res.extra["local_optima"][0] == pytest.approx(ll_ols[0], abs=1e-6)
+
+
+def test_n_optima_is_one_on_a_unimodal_problem(engel_fits):
+    assert engel_fits[0].extra["n_optima"] == 1 and engel_fits[1].extra["n_optima"] == 1
+
+
+# -- observation weights (issue 13 item 2) -------------------------------------------------
+@pytest.mark.parametrize("df", [3.0, None])
+def test_frequency_weights_equal_repeated_rows(df):
+    X, y = _data(7, n=30)
+    w = np.random.default_rng(3).integers(1, 4, size=len(y))
+    rep = np.repeat(np.arange(len(y)), w)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MultipleOptimaWarning)
+        a = StudentTMLE(df=df).fit(X, y, sample_weight=w).result_
+        b = StudentTMLE(df=df).fit(X[rep], y[rep]).result_
+    np.testing.assert_allclose(a.params, b.params, rtol=1e-7)
+    assert a.loglik == pytest.approx(b.loglik, rel=1e-10)
+    np.testing.assert_allclose(a.cov("oim"), b.cov("oim"), rtol=1e-6)
+    np.testing.assert_array_equal(a.extra["sample_weight"], w)
+
+
+def _sandwich_uses_weights() -> bool:
+    from tailreg.inference.covariance import REGISTRY, CovContext
+
+    s = np.ones((2, 1))
+    ctx = CovContext(X=s, resid=s[:, 0], scores=s, jacobian=np.eye(1), weights=np.array([3.0, 0]))
+    return bool(np.isclose(REGISTRY["sandwich"].compute(ctx)[0, 0], 3.0))
+
+
+@pytest.mark.xfail(
+    not _sandwich_uses_weights(),
+    reason="needs the weighted sandwich meat of the covariance-options branch",
+    strict=True,
+)
+def test_frequency_weights_sandwich():
+    X, y = _data(7, n=30)
+    w = np.random.default_rng(3).integers(1, 4, size=len(y))
+    rep = np.repeat(np.arange(len(y)), w)
+    a = StudentTMLE(df=3.0).fit(X, y, sample_weight=w).result_
+    b = StudentTMLE(df=3.0).fit(X[rep], y[rep]).result_
+    np.testing.assert_allclose(a.cov("sandwich"), b.cov("sandwich"), rtol=1e-6)
+
+
+@pytest.mark.parametrize("df", [3.0, None])
+def test_weighted_fit_many_equals_fit_per_replication(df, rng):
+    R, n = 4, 40
+    X = rng.normal(size=(n, 2))
+    Y = 1.0 + X @ [1.0, -1.0] + rng.standard_t(3, size=(R, n))
+    W = rng.uniform(0.2, 3.0, size=(R, n))
+    W[:, :5] = 0.0  # absent rows
+    est = StudentTMLE(df=df)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MultipleOptimaWarning)
+        many = est.fit_many(X, Y, kinds=("oim",), sample_weight=W)
+        for r in range(R):
+            res = est.fit(X, Y[r], sample_weight=W[r]).result_
+            np.testing.assert_allclose(many.params[r], res.params.to_numpy(), rtol=1e-7)
+            np.testing.assert_allclose(many.se["oim"][r], res.bse("oim"), rtol=1e-6)
+            assert res.nobs == n - 5
+
+
+# -- degenerate data (issue 12 item 11) ----------------------------------------------------
+@pytest.mark.parametrize("df", [3.0, None])
+@pytest.mark.parametrize("big", [1e12, 1e36, 1e300, np.finfo(float).max])
+def test_one_gross_outlier_up_to_the_overflow_threshold(df, big):
+    x, y = _data(0, n=30)
+    yy = y.copy()
+    yy[0] = big
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MultipleOptimaWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = StudentTMLE(df=df).fit(x, yy).result_
+        ref = StudentTMLE(df=df).fit(x, np.r_[1e12, y[1:]]).result_
+    assert np.all(np.isfinite(res.params)) and np.all(np.isfinite(res.bse()))
+    if df is not None:  # the fixed-df fit ignores the outlier whatever its size
+        np.testing.assert_allclose(res.params, ref.params, rtol=1e-8)
+    else:
+        assert res.converged or big == np.finfo(float).max
+
+
+@pytest.mark.parametrize("df", [3.0, None])
+@pytest.mark.parametrize("c", [1e300, 1e-300])
+def test_response_near_the_float_limits_warns_that_the_covariance_is_not_representable(df, c):
+    x, y = _data(0, n=30)
+    base = _quiet_fit(StudentTMLE(df=df), x, y)
+    with pytest.warns(UserWarning, match="not representable"):
+        res = StudentTMLE(df=df).fit(x, c * y).result_
+    np.testing.assert_allclose(res.params.iloc[:4] / c, base.params.iloc[:4], rtol=1e-8)
+    assert np.all(np.isnan(res.bse()))
+
+
+def test_fit_many_perfect_replication_is_a_nan_row(rng):
+    X = rng.normal(size=(20, 1))
+    Y = np.vstack([1.0 + 2.0 * X[:, 0], 1.0 + X[:, 0] + rng.standard_t(3, 20)])
+    with pytest.warns(ConvergenceWarning, match="exact linear"):
+        many = StudentTMLE(df=3.0).fit_many(X, Y)
+    assert np.all(np.isnan(many.params[0])) and not many.converged[0]
+    assert np.all(np.isfinite(many.params[1])) and many.converged[1]

@@ -68,6 +68,14 @@ class GaussianMLE(BaseRegressor):
         finite fourth moment.
 
     Reference distributions are normal (``use_t=False``).
+
+    *Observation weights* (``sample_weight``) give the weighted log-likelihood
+    :math:`\sum_i w_i\log\phi_\sigma(y_i - x_i^\top\beta)`: :math:`\hat\beta` is weighted least
+    squares (as ``lm(weights=)`` and statsmodels ``WLS``) and
+    :math:`\hat\sigma^2 = \sum_i w_ir_i^2/\sum_i w_i`; integer weights are frequency weights
+    (the fit of the data with rows repeated). ``oim`` uses the weighted information,
+    ``sandwich`` the weighted sum of the unit scores' outer products. In ``fit_many`` a
+    weight of 0 removes the row.
     """
 
     _cov_kinds = ("oim", "sandwich")
@@ -76,6 +84,7 @@ class GaussianMLE(BaseRegressor):
     objective_doc = "negative log-likelihood"
     use_t_doc = "normal: likelihood asymptotics (sigma2 is the MLE RSS / n)"
     _min_extra_rows = 1
+    supports_sample_weight = True
 
     def __init__(self, fit_intercept: bool = True, tol: float = 1e-8, max_iter: int = 100) -> None:
         self.fit_intercept = fit_intercept
@@ -108,7 +117,7 @@ class GaussianMLE(BaseRegressor):
         names: list[str],
         sample_weight: np.ndarray | None = None,
     ) -> FitResult:
-        fit = fit_gaussian(X, y, tol=self.tol, max_iter=self.max_iter)
+        fit = fit_gaussian(X, y, tol=self.tol, max_iter=self.max_iter, weights=sample_weight)
         if not fit.converged:
             warnings.warn(
                 f"GaussianMLE: the likelihood maximisation did not converge in {fit.n_iter} "
@@ -117,7 +126,7 @@ class GaussianMLE(BaseRegressor):
                 stacklevel=3,
             )
         sigma2 = fit.sigma2
-        scores, info = gaussian_scores_information(X, fit.resid, sigma2)
+        scores, info = gaussian_scores_information(X, fit.resid, sigma2, sample_weight)
         ctx = CovContext(
             X=X,
             resid=fit.resid,
@@ -125,6 +134,7 @@ class GaussianMLE(BaseRegressor):
             loss=Squared(),
             scores=scores,
             jacobian=info,
+            weights=sample_weight,
         )
         return self._result(
             np.append(fit.beta, sigma2),
@@ -135,6 +145,7 @@ class GaussianMLE(BaseRegressor):
             converged=fit.converged,
             loglik=fit.loglik,
             objective=-fit.loglik,
+            extra=None if sample_weight is None else {"sample_weight": sample_weight},
         )
 
     # -- many fits --------------------------------------------------------------------
@@ -151,12 +162,17 @@ class GaussianMLE(BaseRegressor):
         See :func:`~tailreg.solvers.gaussian_mle.fit_gaussian_many`.
         """
         k = X.shape[-1]
-        fit = fit_gaussian_many(X, Y, tol=self.tol, max_iter=int(self.max_iter))
+        W = sample_weight
+        if W is not None and W.ndim == 1:
+            W = np.broadcast_to(W, Y.shape)
+        fit = fit_gaussian_many(X, Y, tol=self.tol, max_iter=int(self.max_iter), weights=W)
         beta, sigma2, converged, bad = fit.beta, fit.sigma2, fit.converged, fit.perfect
         _warn_unconverged(type(self).__name__, converged)
         resid = Y - EinsumDesign(X).fitted(beta)
-        scores, info = gaussian_scores_information(X, resid, sigma2)
-        ctx = CovContext(X=X, resid=resid, scale=np.sqrt(sigma2), scores=scores, jacobian=info)
+        scores, info = gaussian_scores_information(X, resid, sigma2, W)
+        ctx = CovContext(
+            X=X, resid=resid, scale=np.sqrt(sigma2), scores=scores, jacobian=info, weights=W
+        )
         return self._many(
             np.concatenate([beta, sigma2[:, None]], axis=1),
             (*names, "sigma2"),

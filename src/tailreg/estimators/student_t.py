@@ -35,7 +35,14 @@ from ..exceptions import ConvergenceWarning, MultipleOptimaWarning
 from ..inference.covariance import CovContext, standard_errors
 from ..inference.results import FitResult, ManyFits
 from ..losses import StudentT
-from ..solvers.student_t import fit_student_t, fit_student_t_many, t_loglik, t_scores_hessian
+from ..solvers.student_t import (
+    PERFECT_FIT_MESSAGE,
+    StudentTManyFit,
+    fit_student_t_many,
+    t_loglik,
+    t_scores_hessian,
+)
+from ..solvers.student_t_profile import fit_student_t_df_many
 from ..theory import Target
 from ._base import BaseRegressor, _warn_unconverged
 
@@ -73,22 +80,37 @@ class StudentTMLE(BaseRegressor):
     ----------
     result_ : FitResult
         ``params`` = coefficients, ``sigma`` and — only when estimated — ``df``;
-        ``n_iter``: EM + Newton iterations of the best start (df fixed) or the number of
-        profile-likelihood evaluations (df estimated);
+        ``n_iter``: EM + Newton iterations of the kept chain (df fixed), or profile-grid
+        evaluations plus joint Newton iterations (df estimated);
         ``loglik``, ``aic``, ``bic`` (``k_params = len(params)``), ``scale`` = sigma, and
-        ``extra``: ``df``, ``df_fixed``, ``df_at_bound``, ``n_starts``,
-        ``local_optima`` (loglik of the distinct other local maxima found).
+        ``extra``: ``df``, ``df_fixed``, ``df_at_bound``, ``n_starts`` (chains started),
+        ``n_optima`` (distinct local maxima found, the kept one included: 1 on a unimodal
+        likelihood), ``local_optima`` (loglik of the distinct other local maxima) and, for a
+        weighted fit, ``sample_weight``.
 
     Notes
     -----
-    *Starts.* The likelihood is multimodal for small :math:`\nu`. Each fit starts from the OLS,
-    LAD and Huber lines, their midpoint :math:`(\hat\beta_{OLS} + \hat\beta_{LAD})/2` and
-    :math:`2\hat\beta_{OLS} - \hat\beta_{LAD}` (these two differ from OLS only where OLS and
-    LAD disagree; starts reaching the same point are merged); the highest maximum is
-    kept. A :class:`~tailreg.exceptions.MultipleOptimaWarning` reports distinct local maxima
-    (coefficients more than 1e-3 standard errors apart and different logliks).
-    With ``df=None`` the starts are followed as chains along the profile likelihood, whose
-    value at each :math:`\nu` is the best chain's.
+    *Starts, df fixed or estimated.* The likelihood is multimodal for small :math:`\nu`
+    (e.g. bad leverage points at df = 3). Each fit starts chains from the OLS, LAD (exact,
+    high breakdown in y) and Huber lines, their midpoint
+    :math:`(\hat\beta_{OLS} + \hat\beta_{LAD})/2` and :math:`2\hat\beta_{OLS} - \hat\beta_{LAD}`,
+    each at its MAD scale, and OLS and LAD also at a tenth of it (EM then locks on to the
+    cluster nearest the line); chains reaching the same point are merged and the highest
+    maximum is kept. A :class:`~tailreg.exceptions.MultipleOptimaWarning` reports distinct
+    local maxima (coefficients more than 1e-3 standard errors apart and different logliks).
+    With ``df=None`` the chains are walked along a grid of :math:`\log\nu` from
+    :math:`\nu\approx 4` until the profile likelihood falls, then polished by Newton on
+    :math:`(\beta, \log\sigma, \log\nu)` (:mod:`tailreg.solvers.student_t_profile`).
+
+    *Observation weights* (``sample_weight``): the weighted log-likelihood
+    :math:`\sum_i w_i\log f(e_i)` (integer weights = rows repeated; weighted starts); ``oim``
+    is the weighted information, ``sandwich`` uses the unit scores with the case weights.
+
+    *Extreme data.* The response is divided by a power of two near its spread before fitting
+    (exact), and the arithmetic is safe for residuals up to the overflow threshold, so one
+    gross outlier (up to the largest double) does not move the fixed-df fit. When sigma is
+    beyond 1e±150 the covariance (of order sigma^2) is not representable: a warning, and
+    NaN standard errors.
 
     *Covariance kinds.* ``oim`` (default): the inverse observed information
     :math:`(-H)^{-1}` of :math:`(\beta, \sigma, \nu)` (analytic Hessian, see
@@ -97,10 +119,11 @@ class StudentTMLE(BaseRegressor):
     df is not a parameter: it is left out of ``params`` and of both matrices (and of
     ``k_params``), and is reported in ``result_.extra["df"]``. Reference distribution: normal.
 
-    *fit_many* with df fixed runs all replications and all five starts as one batched EM and
-    Newton iteration (only the LAD starts are solved one by one); with df estimated it loops
-    over ``fit``. Either way it returns what separate fits return, and one
-    ``MultipleOptimaWarning`` counts the replications with several local maxima.
+    *fit_many* runs all replications and all chains as one array program, for df fixed and
+    estimated (one fit is the same code with R = 1, so ``fit_many`` returns what separate fits
+    return, to rounding); a replication whose response is an exact linear function of X is a
+    NaN row with ``converged=False`` and a warning, and one ``MultipleOptimaWarning`` counts the
+    replications with several local maxima.
     """
 
     _cov_kinds = ("oim", "sandwich")
@@ -109,6 +132,7 @@ class StudentTMLE(BaseRegressor):
     objective_doc = "negative log-likelihood"
     use_t_doc = "normal: likelihood asymptotics"
     _min_extra_rows = 1
+    supports_sample_weight = True
 
     def __init__(
         self,
@@ -164,7 +188,22 @@ class StudentTMLE(BaseRegressor):
         if not lo < hi:
             raise ValueError(f"df_bounds must satisfy low < high, got {self.df_bounds!r}")
 
-    # -- one fit ----------------------------------------------------------------------
+    # -- fits -------------------------------------------------------------------------
+    def _solve(self, X: np.ndarray, Y: np.ndarray, weights: np.ndarray | None) -> StudentTManyFit:
+        """The batched solver for R problems (one fit is R = 1)."""
+        if self.df is None:
+            return fit_student_t_df_many(
+                X,
+                Y,
+                tol=self.tol,
+                max_iter=self.max_iter,
+                df_bounds=(float(self.df_bounds[0]), float(self.df_bounds[1])),
+                weights=weights,
+            )
+        return fit_student_t_many(
+            X, Y, float(self.df), tol=self.tol, max_iter=self.max_iter, weights=weights
+        )
+
     def _fit(
         self,
         X: np.ndarray,
@@ -173,24 +212,24 @@ class StudentTMLE(BaseRegressor):
         sample_weight: np.ndarray | None = None,
     ) -> FitResult:
         n, k = X.shape
-        fit = fit_student_t(
-            X,
-            y,
-            None if self.df is None else float(self.df),
-            tol=self.tol,
-            max_iter=self.max_iter,
-            df_bounds=self.df_bounds,
-        )
-        if fit.local_optima:
+        w = None if sample_weight is None else sample_weight[None, :]
+        fit = self._solve(X, y[None, :], w)
+        if fit.perfect[0]:
+            raise ValueError(PERFECT_FIT_MESSAGE)
+        _check_finite_fit(fit, 0)
+        local = fit.local_optima[0]
+        loglik = float(fit.loglik[0])
+        if local:
             warnings.warn(
-                f"StudentTMLE(df={self.df}): the likelihood has {len(fit.local_optima) + 1} "
-                f"distinct local maxima among {fit.n_starts} starts (loglik {fit.loglik:.6f} "
-                f"kept; others {', '.join(f'{ll:.6f}' for ll in fit.local_optima)})",
+                f"StudentTMLE(df={self.df}): the likelihood has {len(local) + 1} "
+                f"distinct local maxima among {fit.n_starts} starts (loglik {loglik:.6f} "
+                f"kept; others {', '.join(f'{ll:.6f}' for ll in local)})",
                 MultipleOptimaWarning,
                 stacklevel=3,
             )
-        df = fit.df
-        if not fit.converged:
+        df = float(fit.df[0])
+        converged = bool(fit.converged[0])
+        if not converged:
             hint = (
                 f"; with df={df:g} < k/(n-k)={k / (n - k):.3g} the likelihood is unbounded "
                 "(sigma -> 0), choose a larger df"
@@ -204,35 +243,50 @@ class StudentTMLE(BaseRegressor):
                 stacklevel=3,
             )
         with_df = self.df is None
-        values = [*fit.beta, fit.sigma] + ([df] if with_df else [])
+        sigma = float(fit.sigma[0])
+        jacobian = fit.jacobian[0]
+        if not 1e-150 < sigma < 1e150:
+            # the information ~ 1/sigma^2 and the covariance ~ sigma^2 under/overflow
+            warnings.warn(
+                f"StudentTMLE: sigma = {sigma:.3g}, so the covariance (of order sigma^2) is not "
+                "representable in double precision; standard errors are NaN (rescale y)",
+                UserWarning,
+                stacklevel=3,
+            )
+            jacobian = np.full_like(jacobian, np.nan)
+        values = [*fit.beta[0], sigma] + ([df] if with_df else [])
         pnames = [*names, "sigma"] + (["df"] if with_df else [])
         ctx = CovContext(
             X=X,
-            resid=fit.resid,
-            scale=fit.sigma,
+            resid=fit.resid[0],
+            scale=sigma,
             loss=StudentT(df),
-            scores=fit.scores,
-            jacobian=fit.jacobian,
+            scores=fit.scores[0],
+            jacobian=jacobian,
+            weights=sample_weight,
         )
+        extra: dict[str, Any] = {
+            "df": df,
+            "df_fixed": not with_df,
+            "df_at_bound": bool(fit.df_at_bound[0]),
+            "n_starts": fit.n_starts,
+            "n_optima": int(fit.n_optima[0]),
+            "local_optima": local,
+        }
+        if sample_weight is not None:
+            extra["sample_weight"] = sample_weight
         return self._result(
             values,
             pnames,
             ctx,
-            scale=fit.sigma,
-            n_iter=fit.n_iter,
-            converged=fit.converged,
-            loglik=fit.loglik,
-            objective=-fit.loglik,
-            extra={
-                "df": df,
-                "df_fixed": not with_df,
-                "df_at_bound": fit.df_at_bound,
-                "n_starts": fit.n_starts,
-                "local_optima": fit.local_optima,
-            },
+            scale=sigma,
+            n_iter=int(fit.n_iter[0]),
+            converged=converged,
+            loglik=loglik,
+            objective=-loglik,
+            extra=extra,
         )
 
-    # -- many fits --------------------------------------------------------------------
     def _fit_many(
         self,
         X: np.ndarray,
@@ -241,56 +295,56 @@ class StudentTMLE(BaseRegressor):
         kinds: tuple[str, ...],
         sample_weight: np.ndarray | None = None,
     ) -> ManyFits:
-        if self.df is None:
-            return self._loop_many(X, Y, names, kinds)
-        df = float(self.df)
         k = X.shape[-1]
-        fit = fit_student_t_many(X, Y, df, tol=self.tol, max_iter=self.max_iter)
-        if fit.n_multimodal:
+        W = sample_weight
+        if W is not None and W.ndim == 1:
+            W = np.broadcast_to(W, Y.shape)
+        fit = self._solve(X, Y, W)
+        n_multi = int((fit.n_optima > 1).sum())
+        if n_multi:
             warnings.warn(
-                f"StudentTMLE(df={df:g}): {fit.n_multimodal} of {len(Y)} fits had distinct "
+                f"StudentTMLE(df={self.df}): {n_multi} of {len(Y)} fits had distinct "
                 "local maxima of the likelihood among their starts (the best is kept)",
                 MultipleOptimaWarning,
                 stacklevel=3,
             )
+        if fit.perfect.any():
+            warnings.warn(
+                f"StudentTMLE: {int(fit.perfect.sum())} of {len(Y)} responses are exact linear "
+                f"functions of the design ({PERFECT_FIT_MESSAGE}); their rows are NaN",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        with_df = self.df is None
         ctx = CovContext(
             X=X,
             resid=fit.resid,
             scale=fit.sigma,
-            loss=StudentT(df),
+            loss=None if self.df is None else StudentT(float(self.df)),
             scores=fit.scores,
             jacobian=fit.jacobian,
+            weights=W,
         )
-        se = standard_errors(ctx, kinds)
-        _warn_unconverged(type(self).__name__, fit.converged)
+        valid = np.isfinite(fit.loglik)
+        se = standard_errors(ctx, kinds, valid=valid)
+        conv = fit.converged
+        _warn_unconverged(type(self).__name__, conv[~fit.perfect])
+        cols = [fit.beta, fit.sigma[:, None]] + ([fit.df[:, None]] if with_df else [])
         return self._many(
-            np.column_stack([fit.beta, fit.sigma]),
-            (*names, "sigma"),
+            np.concatenate(cols, axis=1),
+            (*names, "sigma") + (("df",) if with_df else ()),
             k,
             se,
             scale=fit.sigma,
-            converged=fit.converged,
+            converged=conv,
             n_iter=fit.n_iter,
         )
 
-    def _loop_many(
-        self, X: np.ndarray, Y: np.ndarray, names: list[str], kinds: tuple[str, ...]
-    ) -> ManyFits:
-        """df estimated: one ``_fit`` per replication, optima warnings summed into one."""
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            out = BaseRegressor._fit_many(self, X, Y, names, kinds)
-        n_multi = 0
-        for w in caught:
-            if issubclass(w.category, MultipleOptimaWarning):
-                n_multi += 1
-            else:
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-        if n_multi:
-            warnings.warn(
-                f"StudentTMLE(df=None): {n_multi} of {len(Y)} fits had distinct local maxima "
-                "of the likelihood among their starts (the best is kept)",
-                MultipleOptimaWarning,
-                stacklevel=3,
-            )
-        return out
+
+def _check_finite_fit(fit: StudentTManyFit, r: int) -> None:
+    """A fit whose estimates are not finite is a clear error, not a silent NaN."""
+    if not (np.isfinite(fit.loglik[r]) and np.all(np.isfinite(fit.beta[r]))):
+        raise ValueError(
+            "StudentTMLE: the likelihood could not be maximised (non-finite estimates); "
+            "check the data for extreme or degenerate values"
+        )

@@ -44,7 +44,10 @@ _MAX_HALVINGS = 40
 
 
 def gaussian_scores_information(
-    X: np.ndarray, resid: np.ndarray, sigma2: np.ndarray | float
+    X: np.ndarray,
+    resid: np.ndarray,
+    sigma2: np.ndarray | float,
+    weights: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Per-observation scores and observed information of :math:`\theta = (\beta, \sigma^2)`.
 
@@ -66,6 +69,10 @@ def gaussian_scores_information(
     X : ndarray (n, k) shared or (R, n, k)
     resid : ndarray (n,) or (R, n)
     sigma2 : float or ndarray (R,)
+    weights : ndarray (n,) or (R, n), optional
+        Observation weights of the weighted log-likelihood: the scores stay per-observation
+        (unit) contributions, the information is the weighted sum (:math:`X^\top WX/\sigma^2`,
+        :math:`-\sum w_i/(2\sigma^4) + \sum w_ir_i^2/\sigma^6`, ...).
 
     Returns
     -------
@@ -82,12 +89,20 @@ def gaussian_scores_information(
     scores[..., k] = -0.5 / s2n + 0.5 * resid**2 / s2n**2
     info = np.empty((*batch, k + 1, k + 1))
     s2m = s2[..., None, None]
-    info[..., :k, :k] = np.swapaxes(X, -1, -2) @ X / s2m
-    cross = np.einsum("...ij,...i->...j", X, resid) / s2n**2
+    if weights is None:
+        info[..., :k, :k] = np.swapaxes(X, -1, -2) @ X / s2m
+        cross = np.einsum("...ij,...i->...j", X, resid) / s2n**2
+        rss = (resid**2).sum(axis=-1)
+        n_w: float | np.ndarray = n
+    else:
+        w = np.asarray(weights, dtype=float)
+        info[..., :k, :k] = np.einsum("...ij,...i,...ik->...jk", X, w, X) / s2m
+        cross = np.einsum("...ij,...i->...j", X, w * resid) / s2n**2
+        rss = (w * resid**2).sum(axis=-1)
+        n_w = w.sum(axis=-1)
     info[..., :k, k] = cross
     info[..., k, :k] = cross
-    rss = (resid**2).sum(axis=-1)
-    info[..., k, k] = -0.5 * n / s2**2 + rss / s2**3
+    info[..., k, k] = -0.5 * n_w / s2**2 + rss / s2**3
     return scores, info
 
 
@@ -174,9 +189,11 @@ class _Objective:
     Hessian.
     """
 
-    def __init__(self, Z: FloatArray, v: FloatArray) -> None:
+    def __init__(self, Z: FloatArray, v: FloatArray, n_eff: float | None = None) -> None:
         self.Z, self.v = Z, v
         self.n, self.k = Z.shape
+        if n_eff is not None:  # weighted: rows scaled by sqrt(w), n replaced by sum(w)
+            self.n = n_eff
         self.zz = Z.T @ Z
 
     def parts(self, theta: FloatArray) -> tuple[FloatArray, float, float]:
@@ -230,21 +247,37 @@ def _polish(f: _Objective, theta: FloatArray, tol: float) -> tuple[FloatArray, i
     return theta, steps, decrement
 
 
-def fit_gaussian(X: FloatArray, y: FloatArray, *, tol: float, max_iter: int) -> GaussianFit:
-    """The Gaussian MLE of one data set: scipy's ``trust-exact``, then Newton polish steps.
+def fit_gaussian(
+    X: FloatArray,
+    y: FloatArray,
+    *,
+    tol: float,
+    max_iter: int,
+    weights: FloatArray | None = None,
+) -> GaussianFit:
+    r"""The Gaussian MLE of one data set: scipy's ``trust-exact``, then Newton polish steps.
 
     In the standardised coordinates of :class:`Standardised`, from the crude start
     :math:`\beta = 0`. Raises ``ValueError`` for a perfect fit (unbounded likelihood).
+    With positive ``weights`` the weighted log-likelihood
+    :math:`\sum_i w_i\log\phi_\sigma(r_i)` is maximised: the rows are scaled by
+    :math:`\sqrt{w_i}` and n becomes :math:`\sum_i w_i` (so :math:`\hat\beta` is weighted least
+    squares and :math:`\hat\sigma^2 = \sum w_ir_i^2/\sum w_i`).
     """
     n, k = X.shape
-    std = Standardised(X, y[None, :])
+    n_w = float(n) if weights is None else float(weights.sum())
+    if weights is not None:
+        sw = np.sqrt(weights)
+        std = Standardised(sw[:, None] * X, (sw * y)[None, :])
+    else:
+        std = Standardised(X, y[None, :])
     if std.perfect_fit()[0]:
         raise ValueError(PERFECT_FIT_MESSAGE)
     v, c = std.V[0], float(std.c[0])
-    f = _Objective(std.Z, v)
+    f = _Objective(std.Z, v, None if weights is None else n_w)
     # crude start: beta = 0 with the sigma that goes with it (unit, by the scaling)
     theta0 = np.zeros(k + 1)
-    theta0[k] = 0.5 * np.log(np.mean(v * v))
+    theta0[k] = 0.5 * np.log(np.mean(v * v) if weights is None else float(v @ v) / n_w)
     res = optimize.minimize(
         f.fun,
         theta0,
@@ -270,8 +303,8 @@ def fit_gaussian(X: FloatArray, y: FloatArray, *, tol: float, max_iter: int) -> 
     beta = std.beta(theta[None, :k])[0]
     sigma2 = c * c * np.exp(2.0 * theta[k])
     resid = y - X @ beta
-    rss = float(resid @ resid)
-    loglik = -0.5 * n * (_LOG_2PI + np.log(sigma2)) - 0.5 * rss / sigma2
+    rss = float(resid @ resid) if weights is None else float(weights @ resid**2)
+    loglik = -0.5 * n_w * (_LOG_2PI + np.log(sigma2)) - 0.5 * rss / sigma2
     return GaussianFit(beta, float(sigma2), float(loglik), resid, n_iter, converged, why)
 
 
@@ -297,7 +330,12 @@ class GaussianManyFit:
 
 
 def fit_gaussian_many(
-    X: FloatArray, Y: FloatArray, *, tol: float, max_iter: int
+    X: FloatArray,
+    Y: FloatArray,
+    *,
+    tol: float,
+    max_iter: int,
+    weights: FloatArray | None = None,
 ) -> GaussianManyFit:
     r"""Batched Newton on the joint likelihood, all R replications in stacked arrays.
 
@@ -309,7 +347,16 @@ def fit_gaussian_many(
     iteration's state is a handful of arrays updated together.)
     """
     R = Y.shape[0]
-    n, k = X.shape[-2:]
+    k = X.shape[-1]
+    if weights is None:
+        n: float | np.ndarray = float(X.shape[-2])
+    else:
+        # weighted log-likelihood: rows scaled by sqrt(w) (a weight of 0 removes the row),
+        # n replaced by sum(w) in the likelihood
+        sw = np.sqrt(weights)
+        X = sw[..., None] * X
+        Y = sw * Y
+        n = weights.sum(axis=-1)
     std = Standardised(X, Y)
     Z, V, c = std.Z, std.V, std.c
     des = EinsumDesign(Z)

@@ -18,8 +18,18 @@ With :math:`\nu` unknown the profile likelihood is maximised over :math:`\log\nu
 :math:`(\beta, \log\sigma, \log\nu)` are polished jointly.
 
 The likelihood is not concave and can have several local maxima for small :math:`\nu`
-(Lange et al. 1989, sec. 2), so every fit starts from several regression lines and keeps the best
-(:func:`fit_student_t`; :func:`fit_student_t_many` for R fits with df fixed).
+(Lange et al. 1989, sec. 2), so every fit starts several chains from regression lines at
+spread scales and keeps the best (:func:`fit_student_t_many`; one fit is R = 1; df estimated:
+:mod:`~tailreg.solvers.student_t_profile`).
+
+Observation weights give the weighted log-likelihood :math:`\sum_i w_i\log f(e_i)`: the EM
+weights are multiplied by :math:`w_i`, the starts are weighted least squares, weighted LAD
+(the check loss is positively homogeneous: LAD of :math:`(w_iy_i, w_ix_i)`) and weighted Huber,
+and a weight of 0 removes a row.
+
+The data are divided by a power of two near the spread of the response before fitting (exact
+in floating point; the answer is scaled back), so that responses near the overflow threshold
+(:math:`10^{300}`) or the underflow threshold fit as well as unit-scale ones.
 """
 
 from __future__ import annotations
@@ -29,24 +39,37 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import stats
 
 from .._linalg import Design, EinsumDesign, lstsq, xtx_inv
 from .._typing import BoolArray, FloatArray, IntArray
-from ..exceptions import ConvergenceWarning
 from ..losses import Huber as HuberLoss
-from ..losses import StudentT
 from .irls import irls
-from .quantile_lp import solve_quantile
-from .t_likelihood import log_param_derivatives, t_loglik, t_scores_hessian
+from .quantile_lp import solve_quantile_many
+from .t_likelihood import (
+    DfLike,
+    _xw,
+    _xwx,
+    log_param_derivatives,
+    t_em_weight,
+    t_loglik,
+    t_scores_hessian,
+)
 
 __all__ = [
+    "CHAIN_STARTS",
     "PERFECT_FIT_MESSAGE",
-    "StudentTFit",
+    "Chains",
     "StudentTManyFit",
+    "distinct_optima",
     "fit_fixed_df",
-    "fit_student_t",
     "fit_student_t_many",
+    "initial_sigma",
+    "merge_chains",
+    "perfect_fits",
+    "power_of_two_scale",
+    "se_proxy",
+    "starts",
     "t_loglik",
     "t_scores_hessian",
 ]
@@ -56,11 +79,18 @@ PERFECT_FIT_MESSAGE = (
     "likelihood is unbounded"
 )
 #: EM runs until one iteration gains less than this in loglik, then Newton takes over
-_EM_SWITCH = 1e-4
+_EM_SWITCH = 1.0
 #: back-tracking halvings allowed per batched Newton step
 _MAX_HALVINGS = 30
-#: two converged starts closer than this (in standard errors) are the same optimum
+#: two chains closer than this (coefficients in standard errors, log sigma) are one
 _SAME_POINT = 1e-4
+#: the chains started per problem: (start line of :func:`starts`, multiple of its initial
+#: scale). Every line at its MAD scale; OLS and LAD also at a tenth of it, where EM locks on
+#: to the cluster of points nearest the line instead of averaging over clusters
+CHAIN_STARTS = ((0, 1.0), (1, 1.0), (2, 1.0), (3, 1.0), (4, 1.0), (0, 0.1), (1, 0.1))
+#: the first pass of the fixed-df fits stops at this Newton decrement; the chains that
+#: remain distinct then finish at ``tol``
+_FIRST_TOL = 1e-6
 #: distinct local maxima: coefficients this many standard errors apart ...
 _DISTINCT_SE = 1e-3
 #: ... and logliks differing by more than this (relative)
@@ -72,47 +102,95 @@ _DISTINCT_LL = 1e-9
 
 
 def _wls(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Weighted least squares by QR of :math:`W^{1/2}X`, batched over the rows of ``y``."""
+    """Weighted least squares, batched over the rows of ``y``.
+
+    By the normal equations :math:`(X^\top WX)\beta = X^\top Wy`: the fits run on the
+    orthonormal Q factor of the design (:func:`prepare`), where their condition number is
+    that of the weights alone. QR of :math:`W^{1/2}X` where a Gram matrix is singular.
+    """
+    try:
+        return np.linalg.solve(_xwx(X, w), _xw(X, w * y)[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        pass
     sw = np.sqrt(w)
     q, r = np.linalg.qr(sw[..., None] * X)
     qty = np.einsum("...nk,...n->...k", q, sw * y)
-    return np.linalg.solve(r, qty[..., None])[..., 0]
+    try:
+        return np.linalg.solve(r, qty[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        # some problem's weights vanish on all but < k rows: it fails (NaN), the rest go on
+        out = np.full(qty.shape, np.nan)
+        for i in np.ndindex(qty.shape[:-1]):
+            with contextlib.suppress(np.linalg.LinAlgError):
+                out[i] = np.linalg.solve(r[i], qty[i])
+        return out
 
 
 def _em_step(
-    des: Design, Y: FloatArray, beta: FloatArray, sigma: FloatArray, loss: StudentT
+    des: Design,
+    Y: FloatArray,
+    beta: FloatArray,
+    sigma: FloatArray,
+    df: DfLike,
+    weights: FloatArray | None,
 ) -> tuple[FloatArray, FloatArray]:
-    """One PX-EM step (Liu, Rubin & Wu 1998) for fixed df."""
-    w = loss.weight((Y - des.fitted(beta)) / sigma[:, None])
+    """One PX-EM step (Liu, Rubin & Wu 1998) for fixed df (one df, or one per problem)."""
+    r_old = Y - des.fitted(beta)
+    u = r_old / sigma[:, None]
+    w = t_em_weight(u, df)
+    if weights is not None:
+        w = w * weights
     beta = _wls(des.X, Y, w)
     r = Y - des.fitted(beta)
-    sigma = np.sqrt((w * r * r).sum(axis=1) / w.sum(axis=1))
+    if np.all(np.abs(u) < 1e100):
+        sigma = np.sqrt((w * r * r).sum(axis=1) / w.sum(axis=1))
+    else:
+        # w r^2 = sigma^2 (w u^2)(r / r_old)^2, where w u^2 -> nu + 1 stays finite
+        uc = np.clip(u, -1e50, 1e50)
+        wu2 = t_em_weight(uc, df) * uc * uc
+        if weights is not None:
+            wu2 = wu2 * weights
+        with np.errstate(all="ignore"):
+            q = np.where(r_old != 0, r / r_old, 0.0)
+        sigma = sigma * np.sqrt((wu2 * q * q).sum(axis=1) / w.sum(axis=1))
     return beta, sigma
+
+
+def _at_df(df: DfLike, idx: IntArray) -> DfLike:
+    """Rows ``idx`` of a per-problem df (a scalar is shared)."""
+    return df if np.ndim(df) == 0 else np.asarray(df)[idx]
+
+
+def _at_w(w: FloatArray | None, idx: IntArray) -> FloatArray | None:
+    """Rows ``idx`` of per-problem weights (None is shared)."""
+    return None if w is None else w[idx]
 
 
 def fit_fixed_df(
     X: np.ndarray,
     Y: np.ndarray,
-    df: float,
+    df: DfLike,
     beta: np.ndarray,
     sigma: np.ndarray,
     tol: float,
     max_iter: int,
+    weights: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Maximise the t likelihood over (beta, sigma) at fixed df for B problems at once.
 
     EM until an iteration gains less than ``_EM_SWITCH``, then Newton on (beta, log sigma)
     with back-tracking (an EM step where the Hessian is not negative definite or the line
     search fails). Converged when the Newton decrement :math:`g^\\top(-H)^{-1}g/2` — the
-    predicted loglik gain, invariant to affine reparametrisation — is at most ``tol``.
+    predicted loglik gain, invariant to affine reparametrisation — is at most ``tol`` (the
+    step that meets it is still taken). ``df`` is one value or one per problem (B,);
+    ``weights`` (B, n) are observation weights of the weighted log-likelihood.
 
     Returns beta (B, k), sigma (B,), loglik (B,), n_iter (B,), converged (B,).
     """
-    loss = StudentT(df)
     B, k = beta.shape
     des = EinsumDesign(X)
     beta, sigma = beta.copy(), sigma.copy()
-    ll = t_loglik(Y - des.fitted(beta), sigma, df)
+    ll = t_loglik(Y - des.fitted(beta), sigma, df, weights)
     n_iter = np.zeros(B, dtype=int)
     em = np.ones(B, dtype=bool)
     done = np.zeros(B, dtype=bool)
@@ -124,11 +202,16 @@ def fit_fixed_df(
         newton = ~em & ~done
         if newton.any():
             idx = np.flatnonzero(newton)
-            di = des.take(idx)
-            g, H = log_param_derivatives(di.X, Y[idx] - di.fitted(beta[idx]), sigma[idx], df, False)
+            di, dfi, wi = des.take(idx), _at_df(df, idx), _at_w(weights, idx)
+            g, H = log_param_derivatives(
+                di.X, Y[idx] - di.fitted(beta[idx]), sigma[idx], dfi, False, wi
+            )
             negh = -H
-            ok = np.linalg.eigvalsh(negh)[:, 0] > 0
+            finite = np.all(np.isfinite(negh), axis=(1, 2))
+            negh[~finite] = np.eye(k + 1)
+            ok = finite & (np.linalg.eigvalsh(negh)[:, 0] > 0)
             negh[~ok] = np.eye(k + 1)
+            g = np.where(ok[:, None], g, 0.0)
             delta = np.linalg.solve(negh, g[..., None])[..., 0]
             dec = 0.5 * np.einsum("bi,bi->b", g, delta)
             t = np.ones(idx.size)
@@ -139,7 +222,7 @@ def fit_fixed_df(
                     break
                 bt = beta[idx] + t[:, None] * delta[:, :k]
                 st = sigma[idx] * np.exp(t * delta[:, k])
-                lt = t_loglik(Y[idx] - di.fitted(bt), st, df)
+                lt = t_loglik(Y[idx] - di.fitted(bt), st, dfi, wi)
                 good = trial & (lt >= ll[idx] - 1e-12 * np.abs(ll[idx]))
                 sel = idx[good]
                 beta[sel], sigma[sel], ll[sel] = bt[good], st[good], lt[good]
@@ -149,9 +232,9 @@ def fit_fixed_df(
             step_em[idx[~accepted & ~(ok & (dec <= tol))]] = True
         if step_em.any():
             idx = np.flatnonzero(step_em)
-            di = des.take(idx)
-            b_new, s_new = _em_step(di, Y[idx], beta[idx], sigma[idx], loss)
-            l_new = t_loglik(Y[idx] - di.fitted(b_new), s_new, df)
+            di, dfi, wi = des.take(idx), _at_df(df, idx), _at_w(weights, idx)
+            b_new, s_new = _em_step(di, Y[idx], beta[idx], sigma[idx], dfi, wi)
+            l_new = t_loglik(Y[idx] - di.fitted(b_new), s_new, dfi, wi)
             gain = l_new - ll[idx]
             beta[idx], sigma[idx], ll[idx] = b_new, s_new, l_new
             em[idx[gain < _EM_SWITCH]] = False
@@ -159,54 +242,129 @@ def fit_fixed_df(
 
 
 # --------------------------------------------------------------------------------------
-# starting values
+# scaling, starting values
 
 
-def _lad(X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Exact LAD fit (the median regression line), used as a start."""
+def power_of_two_scale(Y: FloatArray, weights: FloatArray | None) -> FloatArray:
+    """Per problem a power of two near the response's spread (R,): dividing by it is exact.
+
+    The spread is the median absolute deviation from the median over the rows of positive
+    weight, or the largest absolute deviation where that is 0 (1 for a constant response).
+    """
+    Yz = Y if weights is None else np.where(weights > 0, Y, np.nan)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        # Frisch-Newton: an order of magnitude faster than HiGHS here, same exact answer
-        return solve_quantile(X, y, 0.5, solver="interior-point")
+        warnings.simplefilter("ignore", RuntimeWarning)
+        dev = np.abs(Yz - np.nanmedian(Yz, axis=1, keepdims=True))
+        spread = np.nanmedian(dev, axis=1)
+        spread = np.where(spread > 0, spread, np.nanmax(dev, axis=1))
+    spread = np.where(np.isfinite(spread) & (spread > 0), spread, 1.0)
+    return np.ldexp(1.0, np.frexp(spread)[1])
 
 
-def _huber(X: np.ndarray, Y: np.ndarray, beta: np.ndarray) -> np.ndarray:
-    """Huber (k = 1.345, MAD scale) fits by the shared batched IRLS (a start only: tol 1e-6)."""
-    res = irls(X, Y, HuberLoss(1.345), scale="mad", beta0=beta, tol=1e-6, maxiter=50)
-    return np.where(np.isfinite(res.beta), res.beta, beta)
+def perfect_fits(X: FloatArray, Y: FloatArray, weights: FloatArray | None) -> BoolArray:
+    """True where y is (to rounding) an exact linear function of X (R,): unbounded likelihood."""
+    W = np.ones_like(Y) if weights is None else weights
+    sw = np.sqrt(W)
+    Xw = sw[..., None] * X
+    big = np.max(np.abs(sw * Y), axis=1)
+    yw = sw * Y / np.where(big > 0, big, 1.0)[:, None]
+    q = np.linalg.qr(Xw)[0]
+    r = yw - np.einsum("...nk,...k->...n", q, np.einsum("...nk,...n->...k", q, yw))
+    return np.sqrt((r * r).sum(axis=1)) <= 1e-13 * np.sqrt(Y.shape[1])
 
 
-def _initial_sigma(X: np.ndarray, Y: np.ndarray, beta: np.ndarray, df: float) -> np.ndarray:
-    """Median absolute residual over the t quartile (the MAD scale of a t_df law)."""
-    r = np.abs(Y - EinsumDesign(X).fitted(beta))
-    s = np.median(r, axis=1) / stats.t.ppf(0.75, df)
-    rms = np.sqrt((r * r).mean(axis=1))
-    return np.where(s > 1e-8 * rms, s, rms)
+def _rms(r: FloatArray, W: FloatArray | None) -> FloatArray:
+    """(Weighted) root mean square over the last axis, scaled so that it cannot overflow."""
+    m = np.max(np.abs(r), axis=-1, keepdims=True)
+    m = np.where(m > 0, m, 1.0)
+    z = r / m
+    if W is None:
+        return m[..., 0] * np.sqrt((z * z).mean(axis=-1))
+    return m[..., 0] * np.sqrt((W * z * z).sum(axis=-1) / W.sum(axis=-1))
 
 
-def _se_proxy(X: np.ndarray, Y: np.ndarray, beta_ols: np.ndarray) -> np.ndarray:
-    """Classical OLS standard errors: the yardstick for 'two starts reached the same point'."""
-    n, k = X.shape[-2:]
+def _weighted_median(a: FloatArray, w: FloatArray | None) -> FloatArray:
+    """Median over the last axis; with weights the lower weighted median (weight 0 ignored)."""
+    if w is None:
+        return np.median(a, axis=-1)
+    w = np.broadcast_to(w, a.shape)
+    order = np.argsort(a, axis=-1)
+    a_s = np.take_along_axis(a, order, axis=-1)
+    cw = np.cumsum(np.take_along_axis(w, order, axis=-1), axis=-1)
+    j = np.argmax(cw >= 0.5 * cw[..., -1:], axis=-1)
+    return np.take_along_axis(a_s, j[..., None], axis=-1)[..., 0]
+
+
+def _huber(X: np.ndarray, Y: np.ndarray, beta: np.ndarray, W: np.ndarray | None) -> np.ndarray:
+    """Huber (k = 1.345, MAD scale) fits: the shared batched IRLS, or with weights a weighted
+    IRLS at the weighted MAD scale of the start (a start only: 30 steps)."""
+    if W is None:
+        res = irls(X, Y, HuberLoss(1.345), scale="mad", beta0=beta, tol=1e-6, maxiter=50)
+        return np.where(np.isfinite(res.beta), res.beta, beta)
+    des = EinsumDesign(X)
+    r = Y - des.fitted(beta)
+    s = _weighted_median(np.abs(r), W) / 0.6745
+    s = np.where(s > 0, s, 1.0)
+    b = beta
+    for _ in range(30):
+        u = np.abs(Y - des.fitted(b)) / s[:, None]
+        b = _wls(X, Y, W * np.minimum(1.0, 1.345 / np.maximum(u, 1e-300)))
+    return np.where(np.isfinite(b), b, beta)
+
+
+def initial_sigma(
+    X: np.ndarray, Y: np.ndarray, lines: np.ndarray, df: DfLike, W: np.ndarray | None = None
+) -> np.ndarray:
+    """(Weighted) median absolute residual over the t quartile, the MAD scale of a t_df law.
+
+    ``lines`` (S, R, k), ``df`` one value or (R,); returns (S, R).
+    """
+    r = np.abs(Y - EinsumDesign(X).fitted(lines))
+    q = stats.t.ppf(0.75, df)
+    s = _weighted_median(r, W) / q
+    # the RMS only where the MAD vanishes (more than half the residuals zero): a gross outlier
+    # must not set the start scale
+    return np.where(s > 0, s, _rms(r, W))
+
+
+def se_proxy(
+    X: np.ndarray, Y: np.ndarray, beta_ols: np.ndarray, W: np.ndarray | None = None
+) -> np.ndarray:
+    """Classical (weighted) least-squares standard errors (R, k): the yardstick for 'two
+    chains reached the same point'."""
+    # yardstick only: the scale of the residuals times sqrt(diag (X^T X)^-1)
     r = Y - EinsumDesign(X).fitted(beta_ols)
-    s2 = (r * r).sum(axis=-1) / max(n - k, 1)
-    return np.sqrt(s2[..., None] * np.diagonal(xtx_inv(X), axis1=-2, axis2=-1))
+    # the normalised MAD of the residuals (their RMS where it is 0): a robust yardstick
+    mad = _weighted_median(np.abs(r), W) / 0.6744897501960817
+    s = np.where(mad > 0, mad, _rms(r, W))
+    if W is None:
+        return s[..., None] * np.sqrt(np.diagonal(xtx_inv(X), axis1=-2, axis2=-1))
+    Xw = np.sqrt(W)[..., None] * X
+    return s[..., None] * np.sqrt(np.diagonal(xtx_inv(Xw), axis1=-2, axis2=-1))
 
 
-def _starts(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
-    """Starting lines for R problems (S = 5, R, k): OLS, LAD, Huber, (OLS + LAD)/2, 2 OLS - LAD.
+def starts(X: np.ndarray, Y: np.ndarray, W: np.ndarray | None = None) -> np.ndarray:
+    """Start lines (S = 5, R, k) and scale multiples: OLS, LAD, Huber, (OLS + LAD)/2, 2 OLS - LAD.
 
     The last two probe the direction in which outliers pull OLS away from LAD: a second mode
     usually lies beyond OLS (when OLS and LAD agree they coincide with OLS and are merged).
-    LAD is solved exactly, one LP per problem: IRLS approximations crawl on the flat LAD
-    objectives of clustered data and then miss basins.
+    LAD is solved exactly (the batched Frisch-Newton with a certified vertex): IRLS
+    approximations crawl on the flat LAD objectives of clustered data and then miss basins.
+    :data:`CHAIN_STARTS` says which lines start chains at which multiples of their scale.
     """
-    ols = lstsq(X, Y)
-    des = Design(X)
-    lad = np.stack([_lad(des.row(r), Y[r]) for r in range(len(Y))])
-    return np.stack([ols, lad, _huber(X, Y, lad), 0.5 * (ols + lad), 2.0 * ols - lad])
+    if W is None:
+        ols = lstsq(X, Y)
+        lad = solve_quantile_many(X, Y, 0.5, "interior-point")[0]
+    else:
+        sw = np.sqrt(W)
+        ols = lstsq(sw[..., None] * X, sw * Y)
+        lad = solve_quantile_many(W[..., None] * X, W * Y, 0.5, "interior-point")[0]
+    lad = np.where(np.isfinite(lad), lad, ols)
+    lines = np.stack([ols, lad, _huber(X, Y, lad, W), 0.5 * (ols + lad), 2.0 * ols - lad])
+    return lines
 
 
-def _distinct(
+def distinct_optima(
     beta: np.ndarray, ll: np.ndarray, ok: np.ndarray, best: int, se: np.ndarray
 ) -> list[int]:
     """Indices of local maxima distinct from ``best`` and from each other.
@@ -225,22 +383,106 @@ def _distinct(
     return kept[1:]
 
 
-def _dedupe(beta: np.ndarray, sigma: np.ndarray, ll: np.ndarray, se: np.ndarray) -> np.ndarray:
-    """Indices of chains to keep: best first, dropping chains that reached the same point."""
-    keep: list[int] = []
-    for j in np.argsort(-ll):
-        if not np.isfinite(ll[j]):
+# --------------------------------------------------------------------------------------
+# chains: (problem, start) pairs fitted together
+
+
+class Chains:
+    """B chains — (problem, start) pairs — with their design rows, responses, weights, state."""
+
+    def __init__(self, X, Y, W, rep, beta, sigma) -> None:
+        des = Design(X)
+        self.rep = rep
+        self.X = des.X if des.shared else des.X[rep]
+        self.Y = Y[rep]
+        self.W = None if W is None else W[rep]
+        self.beta, self.sigma = beta, sigma
+        self.ll = np.full(rep.size, -np.inf)
+        self.conv = np.zeros(rep.size, dtype=bool)
+        self.n_iter = np.zeros(rep.size, dtype=int)
+        self.log_df = np.zeros(rep.size)
+        #: the R factor of the problems' designs (the chains run on their Q factors)
+        self.rx = np.eye(beta.shape[1])
+
+    def keep(self, idx: IntArray) -> None:
+        """Keep the chains ``idx`` only."""
+        self.rep = self.rep[idx]
+        self.X = self.X if self.X.ndim == 2 else self.X[idx]
+        self.Y = self.Y[idx]
+        self.W = None if self.W is None else self.W[idx]
+        self.beta, self.sigma = self.beta[idx], self.sigma[idx]
+        self.ll, self.conv, self.log_df = self.ll[idx], self.conv[idx], self.log_df[idx]
+        self.n_iter = self.n_iter[idx]
+
+    def fit(self, df: DfLike, rows: IntArray, tol: float, max_iter: int) -> None:
+        """Fixed-df fits of the chains ``rows`` (df one value or per chain) from their state."""
+        X = self.X if self.X.ndim == 2 else self.X[rows]
+        W = None if self.W is None else self.W[rows]
+        dfr = df if np.ndim(df) == 0 else np.asarray(df)[rows]
+        with np.errstate(all="ignore"):
+            b, s, ll, it, conv = fit_fixed_df(
+                X, self.Y[rows], dfr, self.beta[rows], self.sigma[rows], tol, max_iter, W
+            )
+        ok = np.isfinite(ll) & (s > 0) & np.all(np.isfinite(b), axis=1)
+        self.beta[rows] = np.where(ok[:, None], b, self.beta[rows])
+        self.sigma[rows] = np.where(ok, s, self.sigma[rows])
+        self.ll[rows] = np.where(ok, ll, -np.inf)
+        self.conv[rows] = conv & ok
+        self.n_iter[rows] += it
+
+
+def merge_chains(ch: Chains, se: FloatArray, R: int) -> None:
+    """Drop failed chains and chains that reached the point of a better chain of their problem.
+
+    Same point: coefficients within ``_SAME_POINT`` standard errors (``se`` (R, k)) and
+    log sigma within ``_SAME_POINT``. The chains must be in their initial layout, C per
+    problem, start-major (``rep == tile(arange(R), C)``); the comparison runs over pairs of
+    chain ranks, vectorised over the problems.
+    """
+    C = ch.rep.size // R
+    k = ch.beta.shape[1]
+    ll = ch.ll.reshape(C, R)
+    order = np.argsort(-ll, axis=0, kind="stable")  # (C, R): chain rank -> start
+    cols = np.arange(R)
+    beta = ch.beta.reshape(C, R, k)[order, cols]
+    sigma = ch.sigma.reshape(C, R)[order, cols]
+    finite = np.isfinite(ll[order, cols])
+    keep = finite.copy()
+    for p in range(1, C):
+        for q in range(p):
+            db = np.max(np.abs(beta[p] - beta[q]) / se, axis=1)
+            with np.errstate(all="ignore"):
+                ds = np.abs(np.log(sigma[p] / sigma[q]))
+            keep[p] &= ~(keep[q] & (db <= _SAME_POINT) & (ds <= _SAME_POINT))
+    idx = (order * R + cols)[keep]
+    ch.keep(np.sort(idx))
+
+
+def best_chains(ch: Chains, R: int) -> IntArray:
+    """Index of each problem's highest-loglik chain (R,); -1 where a problem has none."""
+    order = np.lexsort((-ch.ll, ch.rep))
+    rep = ch.rep[order]
+    first = np.r_[True, rep[1:] != rep[:-1]] if rep.size else np.zeros(0, dtype=bool)
+    out = np.full(R, -1)
+    out[rep[first]] = order[first]
+    return out
+
+
+def local_optima(ch: Chains, best: IntArray, se: FloatArray) -> tuple[tuple[float, ...], ...]:
+    """Per problem, the log-likelihoods of the distinct local maxima other than the best."""
+    out: list[tuple[float, ...]] = []
+    for r, b in enumerate(best.tolist()):
+        mine = np.flatnonzero(ch.rep == r)
+        if b < 0 or mine.size < 2:
+            out.append(())
             continue
-        if all(
-            np.max(np.abs(beta[j] - beta[i]) / se) > _SAME_POINT
-            or abs(np.log(sigma[j] / sigma[i])) > _SAME_POINT
-            for i in keep
-        ):
-            keep.append(int(j))
-    return np.array(keep)
+        j = int(np.flatnonzero(mine == b)[0])
+        others = distinct_optima(ch.beta[mine], ch.ll[mine], ch.conv[mine], j, se[r])
+        out.append(tuple(float(ch.ll[mine][i]) for i in others))
+    return tuple(out)
 
 
-def _oim_se_many(jac: FloatArray) -> FloatArray:
+def oim_se_many(jac: FloatArray) -> FloatArray:
     """Square roots of the diagonals of ``inv(jac)`` (R, q); per replication (NaN where
     singular) only when the batched inverse fails."""
     with np.errstate(invalid="ignore"):
@@ -255,295 +497,189 @@ def _oim_se_many(jac: FloatArray) -> FloatArray:
         return out
 
 
-def _safe_se(jac: np.ndarray) -> np.ndarray:
-    """Square roots of the diagonal of ``inv(jac)``; NaN where it is singular or not PD."""
-    try:
-        v = np.diag(np.linalg.inv(jac))
-    except np.linalg.LinAlgError:
-        return np.full(jac.shape[-1], np.nan)
-    with np.errstate(invalid="ignore"):
-        return np.sqrt(v)
-
-
-def _joint_polish(X, y, beta, sigma, df, lo, hi, tol):
-    r"""Maximise over :math:`\phi = (\beta, \log\sigma, \log\nu)` from a profile maximum.
-
-    scipy's ``trust-exact`` with the analytic gradient and Hessian, in coordinates whitened
-    by the Cholesky factor of :math:`-H(\phi_0)` so that its gradient tolerance is scale-free.
-    Returns ``(beta, sigma, df, loglik, converged)``, or None when the polish fails or leaves
-    ``[lo, hi]``.
-    """
-    k = X.shape[1]
-    phi0 = np.concatenate([beta, [np.log(sigma), np.log(df)]])
-
-    def parts(phi):
-        r = y - X @ phi[:k]
-        return r, np.exp(phi[k]), np.exp(phi[k + 1])
-
-    def fun(phi):
-        r, s, nu = parts(phi)
-        return -float(t_loglik(r, s, nu))
-
-    def derivs(phi):
-        r, s, nu = parts(phi)
-        return log_param_derivatives(X, r, s, nu, True)
-
-    _, h0 = derivs(phi0)
-    try:
-        m = np.linalg.inv(np.linalg.cholesky(-h0)).T
-    except np.linalg.LinAlgError:
-        return None
-    with np.errstate(all="ignore"):
-        res = optimize.minimize(
-            lambda z: fun(phi0 + m @ z),
-            np.zeros(k + 2),
-            jac=lambda z: -(m.T @ derivs(phi0 + m @ z)[0]),
-            hess=lambda z: -(m.T @ derivs(phi0 + m @ z)[1] @ m),
-            method="trust-exact",
-            options={"gtol": 1e-8, "maxiter": 200},
-        )
-    phi = phi0 + m @ res.x
-    if not (np.all(np.isfinite(phi)) and np.log(lo) <= phi[k + 1] <= np.log(hi)):
-        return None
-    g, h = derivs(phi)
-    # trust-exact's own success flag can fail on rounding-level gradients; judge convergence
-    # by the Newton decrement, as the fixed-df fits do
-    try:
-        chol = np.linalg.cholesky(-h)
-    except np.linalg.LinAlgError:
-        converged = False
-    else:
-        z = np.linalg.solve(chol, g)
-        converged = bool(0.5 * z @ z <= tol)
-    return phi[:k], np.exp(phi[k]), np.exp(phi[k + 1]), -float(res.fun), converged
-
-
 # --------------------------------------------------------------------------------------
 # fits
 
 
 @dataclass(frozen=True)
-class StudentTFit:
-    """The best of the starts of one Student-t fit (:func:`fit_student_t`).
-
-    Attributes
-    ----------
-    beta : ndarray (k,)
-    sigma, df, loglik : float
-        ``df`` is the fixed value or the profile-likelihood estimate.
-    converged, df_at_bound : bool
-    n_iter : int
-        EM + Newton iterations of the best start (df fixed) or profile evaluations.
-    n_starts : int
-    local_optima : tuple of float
-        Log-likelihoods of the distinct other local maxima.
-    resid : ndarray (n,)
-    scores : ndarray (n, q)
-    jacobian : ndarray (q, q)
-        Minus the Hessian of :math:`(\\beta, \\sigma[, \\nu])`; ``q = k + 1`` with df fixed.
-    """
-
-    beta: FloatArray
-    sigma: float
-    df: float
-    loglik: float
-    converged: bool
-    df_at_bound: bool
-    n_iter: int
-    n_starts: int
-    local_optima: tuple[float, ...]
-    resid: FloatArray
-    scores: FloatArray
-    jacobian: FloatArray
-
-
-def _check_not_perfect(X: FloatArray, y: FloatArray, ols: FloatArray) -> None:
-    n = X.shape[0]
-    rss = float(((y - X @ ols) ** 2).sum())
-    if rss <= (1e-13 * max(float(np.abs(y).max()), 1e-300)) ** 2 * n:
-        raise ValueError(PERFECT_FIT_MESSAGE)
-
-
-def _profile(
-    X: FloatArray,
-    y: FloatArray,
-    beta0: FloatArray,
-    se0: FloatArray,
-    df_bounds: tuple[float, float],
-    tol: float,
-    max_iter: int,
-) -> tuple[FloatArray, FloatArray, FloatArray, BoolArray, float, bool, int]:
-    """Profile likelihood over log df (bounded Brent), then a joint Newton polish.
-
-    Returns the chains' beta, sigma, loglik and converged flags, the best chain's df, whether
-    it lies on a bound, and the number of profile evaluations.
-    """
-    n, k = X.shape
-    lo = max(float(df_bounds[0]), 2.0 * k / (n - k))
-    hi = float(df_bounds[1])
-    if lo >= hi:
-        raise ValueError(
-            f"df_bounds {df_bounds!r} leave no room above the existence bound "
-            f"2k/(n-k)={2.0 * k / (n - k):.4g} (n_samples={n}, k={k})"
-        )
-    chains = {"beta": beta0, "sigma": _initial_sigma(X, y[None, :], beta0, 4.0)}
-    calls = [0]
-
-    def profile(log_df: float) -> tuple[FloatArray, FloatArray, FloatArray, BoolArray]:
-        calls[0] += 1
-        Y = np.broadcast_to(y, (len(chains["beta"]), y.size))
-        b, s, ll, _, conv = fit_fixed_df(
-            X, Y, np.exp(log_df), chains["beta"], chains["sigma"], tol, max_iter
-        )
-        keep = _dedupe(b, s, np.where(s > 0, ll, np.nan), se0)
-        if keep.size == 0:
-            raise ValueError(
-                f"the Student-t likelihood could not be evaluated at df={np.exp(log_df):.4g}"
-            )
-        chains["beta"], chains["sigma"] = b[keep], s[keep]
-        return b[keep], s[keep], ll[keep], conv[keep]
-
-    res = optimize.minimize_scalar(
-        lambda t: -profile(t)[2].max(),
-        bounds=(np.log(lo), np.log(hi)),
-        method="bounded",
-        options={"xatol": 1e-3},  # the joint polish finishes the job
-    )
-    log_df, best_ll, at_bound = float(res.x), -float(res.fun), False
-    for edge in (np.log(lo), np.log(hi)):
-        if abs(log_df - edge) < 1e-3 and profile(edge)[2].max() >= best_ll:
-            log_df, at_bound = edge, True
-    beta, sigma, ll, conv = profile(log_df)
-    df = np.full(len(ll), np.exp(log_df))
-    if not at_bound:
-        for j in range(len(ll)):
-            polished = _joint_polish(X, y, beta[j], sigma[j], df[j], lo, hi, tol)
-            if polished is not None and polished[3] >= ll[j]:
-                beta[j], sigma[j], df[j], ll[j], conv[j] = polished
-    best = int(np.argmax(ll))
-    # the other chains' maxima are at their own df; compare them at face value
-    return beta, sigma, ll, conv, float(df[best]), at_bound, calls[0]
-
-
-def fit_student_t(
-    X: FloatArray,
-    y: FloatArray,
-    df: float | None,
-    *,
-    tol: float,
-    max_iter: int,
-    df_bounds: tuple[float, float] = (0.1, 1000.0),
-) -> StudentTFit:
-    """Maximum likelihood fit of ``y = X beta + sigma e``, ``e ~ t_df`` (df None: estimated).
-
-    Every start of :func:`_starts` is followed (as chains along the profile likelihood when
-    df is estimated, :func:`_profile`); the highest maximum is kept. Raises ``ValueError`` for
-    a perfect fit (the likelihood is unbounded).
-    """
-    k = X.shape[1]
-    beta0 = _starts(X, y[None, :])[:, 0]
-    ols = beta0[:1]
-    _check_not_perfect(X, y, ols[0])
-    se0 = _se_proxy(X, y[None, :], ols)[0]
-    with_df = df is None
-    if df is not None:
-        Y = np.broadcast_to(y, (len(beta0), y.size))
-        sigma0 = _initial_sigma(X, Y, beta0, df)
-        beta, sigma, ll, it, conv = fit_fixed_df(X, Y, df, beta0, sigma0, tol, max_iter)
-        ll = np.where(np.isfinite(ll) & (sigma > 0), ll, -np.inf)
-        at_bound = False
-        nfev = int(it[int(np.argmax(ll))])
-    else:
-        beta, sigma, ll, conv, df, at_bound, nfev = _profile(
-            X, y, beta0, se0, df_bounds, tol, max_iter
-        )
-    best = int(np.argmax(ll))
-    resid = y - X @ beta[best]
-    scores, hess = t_scores_hessian(X, resid, sigma[best], df, with_df)
-    jac = -hess
-    se = _safe_se(jac)[:k]
-    local = _distinct(beta, ll, conv, best, np.where(se > 0, se, se0))
-    return StudentTFit(
-        beta=beta[best],
-        sigma=float(sigma[best]),
-        df=float(df),
-        loglik=float(ll[best]),
-        converged=bool(conv[best]),
-        df_at_bound=at_bound,
-        n_iter=nfev,
-        n_starts=len(beta0),
-        local_optima=tuple(float(ll[j]) for j in local),
-        resid=resid,
-        scores=scores,
-        jacobian=jac,
-    )
-
-
-@dataclass(frozen=True)
 class StudentTManyFit:
-    """R Student-t fits with df fixed (:func:`fit_student_t_many`).
+    """R Student-t fits (:func:`fit_student_t_many`, df fixed; or
+    :func:`~tailreg.solvers.student_t_profile.fit_student_t_df_many`, df estimated).
+
+    A problem whose response is an exact linear function of the design (``perfect``) has
+    NaN everywhere and ``converged=False``.
 
     Attributes
     ----------
     beta : ndarray (R, k)
-    sigma : ndarray (R,)
-    converged : ndarray of bool (R,)
+    sigma, df, loglik : ndarray (R,)
+    converged, df_at_bound, perfect : ndarray of bool (R,)
     n_iter : ndarray of int (R,)
-    n_multimodal : int
-        Replications whose starts reached distinct local maxima.
+        EM + Newton iterations of the kept chain (df fixed); grid evaluations plus joint
+        Newton iterations (df estimated).
+    n_starts : int
+        Chains started per problem (start lines times scale multiples).
+    local_optima : tuple of tuples of float
+        Per problem, the log-likelihoods of the distinct other local maxima found.
     resid : ndarray (R, n)
-    scores : ndarray (R, n, k + 1)
-    jacobian : ndarray (R, k + 1, k + 1)
+    scores : ndarray (R, n, q)
+        Per-observation scores, ``q = k + 1`` with df fixed, ``k + 2`` with df estimated.
+    jacobian : ndarray (R, q, q)
+        Minus the (weighted) Hessian in :math:`(\\beta, \\sigma[, \\nu])`.
     """
 
     beta: FloatArray
     sigma: FloatArray
+    df: FloatArray
+    loglik: FloatArray
     converged: BoolArray
+    df_at_bound: BoolArray
+    perfect: BoolArray
     n_iter: IntArray
-    n_multimodal: int
+    n_starts: int
+    local_optima: tuple[tuple[float, ...], ...]
     resid: FloatArray
     scores: FloatArray
     jacobian: FloatArray
 
+    @property
+    def n_optima(self) -> IntArray:
+        """Distinct local maxima found per problem (R,): 1 + the other ones (0 if failed)."""
+        found = np.array([1 + len(o) for o in self.local_optima], dtype=int)
+        return np.where(np.isfinite(self.loglik), found, 0)
 
-def fit_student_t_many(
-    X: FloatArray, Y: FloatArray, df: float, *, tol: float, max_iter: int
+
+def assemble(
+    X: FloatArray,
+    Y: FloatArray,
+    W: FloatArray | None,
+    ch: Chains,
+    scale: FloatArray,
+    se: FloatArray,
+    perfect: BoolArray,
+    *,
+    with_df: bool,
+    df_at_bound: BoolArray | None = None,
+    n_iter: IntArray | None = None,
+    n_starts: int,
+    df_fixed: float | None = None,
 ) -> StudentTManyFit:
-    """R fits with df fixed: all replications and all starts as one batched EM + Newton.
+    """Each problem's best chain back in the original units, with scores and information.
 
-    Only the LAD starts are solved one by one. Each replication keeps its best start, as
-    :func:`fit_student_t` does.
+    The chains were fitted to ``Y / scale``: coefficients and sigma scale back by ``scale``
+    (exactly: a power of two), the loglik by :math:`-\\sum_i w_i\\log(\\text{scale})`.
     """
     R = Y.shape[0]
-    des = EinsumDesign(X)
-    k = des.k
-    starts = _starts(X, Y)  # (S, R, k)
-    S = starts.shape[0]
-    XS = des.repeat(S).X
-    YS = np.tile(Y, (S, 1))
-    b0 = starts.reshape(S * R, k)
-    b, s, ll, it, conv = fit_fixed_df(XS, YS, df, b0, _initial_sigma(XS, YS, b0, df), tol, max_iter)
-    b, s, ll, conv = b.reshape(S, R, k), s.reshape(S, R), ll.reshape(S, R), conv.reshape(S, R)
-    ll_ok = np.where(np.isfinite(ll), ll, -np.inf)
-    best = np.argmax(ll_ok, axis=0)
-    rows = np.arange(R)
-    beta, sigma = b[best, rows], s[best, rows]
-    resid = Y - des.fitted(beta)
-    scores, hess = t_scores_hessian(X, resid, sigma, df, False)
-    jac = -hess
-    se_beta = _oim_se_many(jac)[:, :k]
-    se_beta = np.where(se_beta > 0, se_beta, _se_proxy(X, Y, starts[0]))
-    n_multi = 0
-    for r in range(R):
-        if len(_distinct(b[:, r], ll_ok[:, r], conv[:, r], int(best[r]), se_beta[r])):
-            n_multi += 1
+    k = X.shape[-1]
+    best = best_chains(ch, R)
+    if ch.rep.size == 0:  # every chain failed: NaN results (a clear error in fit)
+        ch = Chains(X, Y, W, np.zeros(1, dtype=int), np.full((1, k), np.nan), np.ones(1))
+        ch.rx = np.eye(k)
+    has = best >= 0
+    b = np.where(has, best, 0)
+    fine = has & ~perfect
+    rx = np.broadcast_to(ch.rx, (R, k, k))
+    beta = np.linalg.solve(rx, ch.beta[b][..., None])[..., 0]
+    beta = np.where(fine[:, None], beta * scale[:, None], np.nan)
+    sigma = np.where(fine, ch.sigma[b] * scale, np.nan)
+    df = np.where(fine, np.exp(ch.log_df[b]) if df_fixed is None else df_fixed, np.nan)
+    n_w = float(Y.shape[1]) if W is None else W.sum(axis=1)
+    loglik = np.where(fine, ch.ll[b] - n_w * np.log(scale), np.nan)
+    resid = Y - EinsumDesign(X).fitted(np.where(fine[:, None], beta, 0.0))
+    safe_sigma = np.where(fine, sigma, 1.0)
+    safe_df = np.where(fine, df, 1.0)
+    with np.errstate(all="ignore"):
+        scores, hess = t_scores_hessian(X, resid, safe_sigma, safe_df, with_df, W)
+    scores[~fine] = np.nan
+    hess[~fine] = np.nan
+    others = local_optima(ch, best, se)
+    shift = n_w * np.log(scale) * np.ones(R)
+    others = tuple(
+        tuple(v - float(shift[r]) for v in o) if fine[r] else () for r, o in enumerate(others)
+    )
     return StudentTManyFit(
         beta=beta,
         sigma=sigma,
-        converged=conv[best, rows],
-        n_iter=it.reshape(S, R)[best, rows],
-        n_multimodal=n_multi,
+        df=df,
+        loglik=loglik,
+        converged=fine & ch.conv[b],
+        df_at_bound=np.zeros(R, dtype=bool) if df_at_bound is None else fine & df_at_bound[b],
+        perfect=perfect,
+        n_iter=np.where(has, ch.n_iter[b] if n_iter is None else n_iter, 0),
+        n_starts=n_starts,
+        local_optima=others,
         resid=resid,
         scores=scores,
-        jacobian=jac,
+        jacobian=-hess,
+    )
+
+
+def prepare(
+    X: FloatArray, Y: FloatArray, W: FloatArray | None, df: DfLike
+) -> tuple[FloatArray, FloatArray, BoolArray, Chains, FloatArray, int]:
+    """Scaling, perfect-fit test, starts and chains (initial scale at ``df``) of R problems.
+
+    Returns the scale (R,), the scaled responses, the perfect-fit mask, the chains, the
+    standard-error yardstick (R, k) and the number of chains per problem.
+    """
+    R = Y.shape[0]
+    k = X.shape[-1]
+    scale = power_of_two_scale(Y, W)
+    Ys = Y / scale[:, None]
+    perfect = perfect_fits(X, Ys, W)
+    # a perfect fit keeps the arithmetic finite with a unit response (its results are NaN)
+    Ys = np.where(perfect[:, None], np.linspace(-1.0, 1.0, Y.shape[1]) ** 3, Ys)
+    # the start lines are fitted to the response clipped far outside its bulk (any line is a
+    # valid start; a y near the overflow threshold would only break the start solvers)
+    med = np.median(Ys, axis=1, keepdims=True)
+    Yc = np.clip(Ys, med - 1e6, med + 1e6)
+    lines = starts(X, Yc, W)
+    sig0 = initial_sigma(X, Ys, lines, df, W)  # (S, R)
+    which = np.array([j for j, _ in CHAIN_STARTS])
+    mult = np.array([m for _, m in CHAIN_STARTS])
+    # the chains run on the orthonormal Q of X = Q Rx, gamma = Rx beta: the likelihood is
+    # the same, the EM normal equations and the Newton steps are well conditioned
+    q, rx = np.linalg.qr(X)
+    gam = np.einsum("...ij,s...j->s...i", rx, lines)
+    C = len(CHAIN_STARTS)
+    gam0 = gam[which].reshape(C * R, k)
+    sigma0 = (sig0[which] * mult[:, None]).reshape(C * R)
+    rep = np.tile(np.arange(R), C)
+    ch = Chains(q, Ys, W, rep, gam0, sigma0)
+    ch.rx = rx
+    return scale, Ys, perfect, ch, se_proxy(q, Yc, gam[0], W), C
+
+
+def fit_student_t_many(
+    X: FloatArray,
+    Y: FloatArray,
+    df: float,
+    *,
+    tol: float,
+    max_iter: int,
+    weights: FloatArray | None = None,
+) -> StudentTManyFit:
+    """R fits with df fixed: all problems and all chains as one batched EM + Newton.
+
+    Every chain (start line times scale multiple, :func:`starts`) is fitted to
+    ``_FIRST_TOL``; chains that reached the same point are merged and the rest finish at
+    ``tol``; each problem keeps its best chain. One fit is R = 1.
+
+    Parameters
+    ----------
+    X : ndarray (n, k) shared or (R, n, k)
+    Y : ndarray (R, n)
+    df : float
+    tol, max_iter : float, int
+        Newton-decrement tolerance and iteration limit of the EM + Newton fits.
+    weights : ndarray (R, n), optional
+        Weights of the weighted log-likelihood :math:`\\sum_i w_i\\log f(e_i)` (0 drops a row).
+    """
+    R = Y.shape[0]
+    scale, _, perfect, ch, se, C = prepare(X, Y, weights, df)
+    ch.fit(df, np.arange(ch.rep.size), max(tol, _FIRST_TOL), max_iter)
+    merge_chains(ch, se, R)
+    ch.fit(df, np.arange(ch.rep.size), tol, max_iter)
+    return assemble(
+        X, Y, weights, ch, scale, se, perfect, with_df=False, n_starts=C, df_fixed=float(df)
     )
