@@ -247,9 +247,10 @@ def test_context_computes_xtx_inverse_once_or_takes_it(rng):
 
 
 def test_kinds_declare_whether_they_read_scores():
-    for name in ("classical", "HC0", "HC1", "HC2", "HC3", "HAC", "H1"):
+    for name in ("classical", "H1", "avar1"):
         assert not REGISTRY[name].uses_scores
-    for name in ("sandwich", "oim"):
+    # the HC, HAC and cluster kinds read the estimator's scores and Jacobian when it has them
+    for name in ("sandwich", "oim", "HC0", "HC1", "HC2", "HC3", "HAC", "cluster"):
         assert REGISTRY[name].uses_scores
 
 
@@ -282,15 +283,15 @@ def test_standard_errors_nan_policy(rng):
     jac[2] = 0.0  # singular: the batched inverse raises, so the kinds go one fit at a time
     ctx = CovContext(**{**ctx.__dict__, "jacobian": jac})
     valid = np.array([True, True, True, True, False])
-    se = standard_errors(ctx, ["oim", "sandwich", "HC0"], valid=valid)
-    for kind in ("oim", "sandwich", "HC0"):
+    se = standard_errors(ctx, ["oim", "sandwich", "classical"], valid=valid)
+    for kind in ("oim", "sandwich", "classical"):
         assert se[kind].shape == (5, 3)
         assert np.isnan(se[kind][4]).all()  # not valid
         for r in (0, 1, 3):
             one = np.sqrt(np.diag(covariance(kind, ctx.take(r))))
             np.testing.assert_allclose(se[kind][r], one, rtol=1e-12)
     assert np.isnan(se["oim"][2]).all() and np.isnan(se["sandwich"][2]).all()
-    assert np.isfinite(se["HC0"][2]).all()  # HC0 does not read the Jacobian
+    assert np.isfinite(se["classical"][2]).all()  # classical does not read the Jacobian
     with pytest.raises(ValueError, match="unknown covariance kind"):
         standard_errors(ctx, ["HC9"])
 

@@ -70,7 +70,7 @@ class GaussianMLE(BaseRegressor):
     Reference distributions are normal (``use_t=False``).
     """
 
-    _cov_kinds = ("oim", "sandwich")
+    _cov_kinds = ("oim", "sandwich", "cluster")
     study_name = "gaussian_mle"
     nuisance_names = ("sigma2",)
     objective_doc = "negative log-likelihood"

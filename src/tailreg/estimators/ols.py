@@ -42,7 +42,7 @@ class OLS(BaseRegressor):
     White 1985), ``HAC`` (Newey & West 1987, Bartlett kernel).
     """
 
-    _cov_kinds = ("classical", "HC0", "HC1", "HC2", "HC3", "HAC")
+    _cov_kinds = ("classical", "HC0", "HC1", "HC2", "HC3", "HAC", "cluster")
     study_name = "ols"
     objective_doc = "residual sum of squares"
     use_t = True

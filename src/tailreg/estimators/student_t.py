@@ -103,7 +103,7 @@ class StudentTMLE(BaseRegressor):
     ``MultipleOptimaWarning`` counts the replications with several local maxima.
     """
 
-    _cov_kinds = ("oim", "sandwich")
+    _cov_kinds = ("oim", "sandwich", "cluster")
     study_name = "student_t"
     nuisance_names = ("sigma", "df")
     objective_doc = "negative log-likelihood"
