@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..reporting import summary_text as _summary_text
+from . import hypothesis
 from .covariance import REGISTRY, CovContext, covariance
 
 __all__ = ["FitResult", "FrozenMapping", "ManyFits", "read_only"]
@@ -215,7 +217,7 @@ class FitResult:
         for opt, key in strategy.options_from_extra.items():
             if given.get(opt) is None and self.extra.get(key) is not None:
                 given[opt] = self.extra[key]
-        if not given:
+        if not given and not strategy.requires:
             return {}
         return strategy.check_options(given, self.cov_context)
 
@@ -306,6 +308,75 @@ class FitResult:
                 f"{1 - alpha / 2:g}]": ci["upper"],
             }
         )
+
+    # -- linear hypotheses ------------------------------------------------------------
+    def _test_inputs(
+        self, constraints: Any, kind: str | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str, dict[str, Any]]:
+        params = self.params
+        R, q = hypothesis.constraint_matrix(constraints, list(params.index))
+        use = self.cov_kind if kind is None else self._check_kind(kind)
+        V = self._cov_array(use)
+        options = dict(self.cov_options) if use == self.cov_kind else {}
+        return params.to_numpy(), V, R, q, use, options
+
+    def wald_test(self, constraints: Any, kind: str | None = None) -> hypothesis.WaldTest:
+        """Joint Wald test of linear restrictions under the result's covariance.
+
+        Parameters
+        ----------
+        constraints : str, (R, q) or R
+            ``"x1 = 0, x2 = x3"`` (linear equations in the names of ``params``, e.g.
+            ``"2*x1 - x2 = 1"``), or arrays: ``R`` (m, len(params)) and ``q`` (m,).
+        kind : covariance kind (default: ``cov_kind`` with ``cov_options``)
+
+        Returns
+        -------
+        WaldTest
+            ``statistic`` (F = W/m on (m, df_resid) when ``use_t``, else chi-square W on m),
+            ``df``, ``pvalue``, ``distribution``; see :mod:`tailreg.inference.hypothesis`.
+        """
+        theta, V, R, q, use, options = self._test_inputs(constraints, kind)
+        return hypothesis.wald_test(
+            theta,
+            V,
+            R,
+            q,
+            df_resid=self.df_resid if self.use_t else None,
+            cov_kind=use,
+            cov_options=options,
+        )
+
+    def t_test(
+        self, constraints: Any, kind: str | None = None, alpha: float = 0.05
+    ) -> hypothesis.TTest:
+        r"""t (``use_t``) or z tests of single linear combinations, e.g. ``"x1 - x2 = 0"``.
+
+        One test per equation (or row of ``R``): estimate :math:`r^\top\hat\theta`, its
+        standard error :math:`(r^\top V r)^{1/2}`, the statistic
+        :math:`(r^\top\hat\theta - q)/se`, the two-sided p-value and the ``1 - alpha``
+        interval; ``constraints`` and ``kind`` as in :meth:`wald_test`.
+        """
+        theta, V, R, q, use, _ = self._test_inputs(constraints, kind)
+        return hypothesis.t_test(
+            theta,
+            V,
+            R,
+            q,
+            df_resid=self.df_resid if self.use_t else None,
+            alpha=alpha,
+            cov_kind=use,
+        )
+
+    # -- presentation -----------------------------------------------------------------
+    def summary_text(self, kind: str | None = None, alpha: float = 0.05, digits: int = 4) -> str:
+        """A statsmodels-style text summary: the fit's facts (estimator, nobs, scale,
+        covariance kind with its options, convergence, weights and clusters) above the
+        coefficient table (:func:`tailreg.reporting.summary_text`)."""
+        return _summary_text(self, kind=kind, alpha=alpha, digits=digits)
+
+    def __str__(self) -> str:
+        return self.summary_text()
 
     # -- likelihood -------------------------------------------------------------------
     def _need_loglik(self) -> float:
