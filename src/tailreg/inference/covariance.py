@@ -42,6 +42,7 @@ __all__ = [
     "covariance",
     "gram_inverse",
     "hac_default_maxlags",
+    "inv_jacobian",
     "leverage",
     "m_leverage",
     "register",
@@ -347,6 +348,36 @@ def hac_default_maxlags(n: int) -> int:
 # --------------------------------------------------------------------------------------
 # the pieces of score-based kinds
 
+#: diagonal dynamic range of a Jacobian beyond which it is inverted equilibrated
+_EQUILIBRATE_RANGE = 1e16
+
+
+def inv_jacobian(J: np.ndarray) -> np.ndarray:
+    r""":math:`J^{-1}` (..., q, q), equilibrated when its diagonal spans many decades.
+
+    A likelihood's information mixes units: for :math:`(\beta, \sigma^2)` the blocks scale
+    as :math:`y^{-2}` and :math:`y^{-4}`, so for y in units of :math:`10^{-20}` the diagonal
+    spans 40 decades and LU's partial pivoting picks a tiny cross term over the diagonal,
+    losing every digit. Then :math:`J^{-1} = D(DJD)^{-1}D` with
+    :math:`D = \operatorname{diag}(|J_{jj}|^{-1/2})`, which is exact in exact arithmetic and
+    invariant to the units. A Jacobian whose diagonal ratio is at most
+    ``_EQUILIBRATE_RANGE`` (1e16) is inverted directly: pivoting only goes wrong when a
+    rounding-size cross term, about :math:`\epsilon\sqrt{J_{ii}J_{jj}}`, exceeds
+    :math:`J_{ii}`, i.e. beyond a ratio of :math:`\epsilon^{-2}`; below the threshold the
+    numbers of existing fits do not move.
+    """
+    plain = np.linalg.inv(J)
+    d = np.abs(np.diagonal(J, axis1=-2, axis2=-1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        span = d.max(axis=-1) / d.min(axis=-1)
+    bad = np.isfinite(span) & (span > _EQUILIBRATE_RANGE)
+    if not np.any(bad):
+        return plain
+    Dv = 1.0 / np.sqrt(d)
+    dd = Dv[..., :, None] * Dv[..., None, :]
+    eq = np.linalg.inv(J * dd) * dd
+    return np.where(bad[..., None, None], eq, plain)
+
 
 def score_pieces(ctx: CovContext) -> tuple[np.ndarray, np.ndarray]:
     r"""The bread :math:`B` (..., q, q) and the scores :math:`s_i` (..., n, q) of a fit.
@@ -357,7 +388,7 @@ def score_pieces(ctx: CovContext) -> tuple[np.ndarray, np.ndarray]:
     :math:`s_i = r_i x_i`.
     """
     if ctx.scores is not None and ctx.jacobian is not None:
-        return np.linalg.inv(ctx.jacobian), ctx.scores
+        return inv_jacobian(ctx.jacobian), ctx.scores
     if ctx.weights is None:
         bread = ctx.xtx_inverse()
     else:
@@ -563,7 +594,7 @@ class Sandwich(CovarianceKind):
     def bread(self, ctx: CovContext) -> np.ndarray:
         if ctx.jacobian is None or ctx.scores is None:
             raise ValueError("the sandwich kind needs the estimator's scores and jacobian")
-        return np.linalg.inv(ctx.jacobian)
+        return inv_jacobian(ctx.jacobian)
 
     def meat(self, ctx: CovContext) -> np.ndarray:
         assert ctx.scores is not None  # checked by bread
@@ -582,7 +613,7 @@ class ObservedInformation(CovarianceKind):
     def bread(self, ctx: CovContext) -> np.ndarray:
         if ctx.jacobian is None:
             raise ValueError("the oim kind needs the estimator's observed information")
-        return np.linalg.inv(ctx.jacobian)
+        return inv_jacobian(ctx.jacobian)
 
 
 @register
