@@ -191,7 +191,8 @@ def _tokens(text: str, names: list[str]) -> list[tuple[str, Any, int]]:
             i += 1
         elif ch.isalpha() or ch == "_":
             word = re.match(r"[\w.]+", text[i:])
-            raise _parse_error(text, names, i, f"unknown parameter {word.group(0)!r}")
+            token = word.group(0) if word else ch
+            raise _parse_error(text, names, i, f"unknown parameter {token!r}")
         else:
             raise _parse_error(text, names, i, f"unexpected {ch!r}")
     return out

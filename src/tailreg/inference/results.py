@@ -73,12 +73,12 @@ class _CopiedSeries:
     ``result.params.iloc[0] = 0`` from rewriting the Series object; a copy per access does.
     """
 
-    def __set_name__(self, owner: type, name: str) -> None:
+    def __init__(self, name: str) -> None:
         self._name = "_" + name
 
     def __get__(self, obj: Any, objtype: type | None = None) -> pd.Series:
         if obj is None:
-            raise AttributeError("params has no default")  # a required dataclass field
+            return self  # class access: the descriptor
         return getattr(obj, self._name).copy()
 
     def __set__(self, obj: Any, value: pd.Series) -> None:
@@ -159,7 +159,7 @@ class FitResult:
         not repeated here), read-only.
     """
 
-    params: pd.Series = _CopiedSeries()  # type: ignore[assignment]
+    params: pd.Series
     cov_context: CovContext = field(repr=False)
     cov_kinds: tuple[str, ...]
     cov_kind: str
@@ -395,6 +395,11 @@ class FitResult:
         """Schwarz criterion :math:`-2\\ell + k\\log n`."""
         k = len(self.params) if self.k_params is None else self.k_params
         return -2.0 * self._need_loglik() + np.log(self.nobs) * k
+
+
+# installed after the dataclass is built, so that ``params`` stays a plain required field for
+# the generated ``__init__`` (a data descriptor on the class intercepts its assignment there)
+FitResult.params = _CopiedSeries("params")
 
 
 @dataclass(frozen=True)
