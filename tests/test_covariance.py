@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+from typing import ClassVar
+
 import numpy as np
+import pandas as pd
 import pytest
 
 from tailreg.inference.covariance import (
@@ -17,6 +21,7 @@ from tailreg.inference.covariance import (
     standard_errors,
     xtx_inv,
 )
+from tailreg.inference.results import FitResult
 from tailreg.losses import Huber, Squared
 
 CORE_KINDS = ["classical", "HC0", "HC1", "HC2", "HC3", "HAC", "sandwich", "oim", "H1"]
@@ -247,9 +252,10 @@ def test_context_computes_xtx_inverse_once_or_takes_it(rng):
 
 
 def test_kinds_declare_whether_they_read_scores():
-    for name in ("classical", "HC0", "HC1", "HC2", "HC3", "HAC", "H1"):
+    for name in ("classical", "H1", "avar1"):
         assert not REGISTRY[name].uses_scores
-    for name in ("sandwich", "oim"):
+    # the HC, HAC and cluster kinds read the estimator's scores and Jacobian when it has them
+    for name in ("sandwich", "oim", "HC0", "HC1", "HC2", "HC3", "HAC", "cluster"):
         assert REGISTRY[name].uses_scores
 
 
@@ -282,15 +288,15 @@ def test_standard_errors_nan_policy(rng):
     jac[2] = 0.0  # singular: the batched inverse raises, so the kinds go one fit at a time
     ctx = CovContext(**{**ctx.__dict__, "jacobian": jac})
     valid = np.array([True, True, True, True, False])
-    se = standard_errors(ctx, ["oim", "sandwich", "HC0"], valid=valid)
-    for kind in ("oim", "sandwich", "HC0"):
+    se = standard_errors(ctx, ["oim", "sandwich", "classical"], valid=valid)
+    for kind in ("oim", "sandwich", "classical"):
         assert se[kind].shape == (5, 3)
         assert np.isnan(se[kind][4]).all()  # not valid
         for r in (0, 1, 3):
             one = np.sqrt(np.diag(covariance(kind, ctx.take(r))))
             np.testing.assert_allclose(se[kind][r], one, rtol=1e-12)
     assert np.isnan(se["oim"][2]).all() and np.isnan(se["sandwich"][2]).all()
-    assert np.isfinite(se["HC0"][2]).all()  # HC0 does not read the Jacobian
+    assert np.isfinite(se["classical"][2]).all()  # classical does not read the Jacobian
     with pytest.raises(ValueError, match="unknown covariance kind"):
         standard_errors(ctx, ["HC9"])
 
@@ -318,3 +324,68 @@ def test_kinds_that_are_not_batched_run_one_fit_at_a_time(rng):
         np.testing.assert_allclose(se["_test_counted"][0], np.sqrt(np.diag(cov[0])), rtol=1e-14)
     finally:
         REGISTRY.pop("_test_counted")
+
+
+# -- the options API (what new kinds declare) --------------------------------------------
+def test_a_registered_kind_declares_options_and_defaults_from_extra(rng):
+    """A kind's ``options`` are accepted (others rejected, naming them), checked by
+    ``validate_options``, merged into ``ctx.options`` over the estimator's own, and a result
+    fills ``options_from_extra`` from its ``extra``."""
+
+    @register
+    class Scaled(CovarianceKind):
+        name = "test_scaled"
+        uses_scores = False
+        options: ClassVar[dict] = {"factor": 1.0, "tag": None}
+        options_from_extra: ClassVar[dict] = {"tag": "tag"}
+
+        def validate_options(self, options, ctx):
+            if options.get("factor", 1.0) <= 0:
+                raise ValueError("factor must be > 0")
+            return options
+
+        def bread(self, ctx):
+            return ctx.options.get("factor", 1.0) * ctx.xtx_inverse()
+
+    try:
+        X, r = _problem(rng)
+        ctx = CovContext(X=X, resid=r, options={"factor": 3.0})
+        np.testing.assert_allclose(covariance("test_scaled", ctx), 3.0 * np.linalg.inv(X.T @ X))
+        np.testing.assert_allclose(
+            covariance("test_scaled", ctx, {"factor": 2.0}), 2.0 * np.linalg.inv(X.T @ X)
+        )
+        with pytest.raises(ValueError, match=r"it accepts: factor=1.0, tag=None"):
+            covariance("test_scaled", ctx, {"fctor": 2.0})
+        with pytest.raises(ValueError, match="factor must be > 0"):
+            standard_errors(
+                CovContext(X=X, resid=r[None]),
+                ["test_scaled"],
+                options={"test_scaled": {"factor": -1}},
+            )
+        res = FitResult(
+            params=pd.Series(np.zeros(X.shape[1])),
+            cov_context=ctx,
+            cov_kinds=("test_scaled",),
+            cov_kind="test_scaled",
+            nobs=len(r),
+            df_resid=len(r) - X.shape[1],
+            scale=1.0,
+            n_iter=0,
+            converged=True,
+            resid=r,
+            extra={"tag": "from-extra"},
+        )
+        seen = {}
+        orig = Scaled.validate_options
+
+        def spy(self, options, ctx):
+            seen.update(options)
+            return orig(self, options, ctx)
+
+        Scaled.validate_options = spy
+        res.bse(factor=2.0)
+        assert seen == {"factor": 2.0, "tag": "from-extra"}
+        assert dict(res.with_cov("test_scaled", factor=2.0).cov_options) == {"factor": 2.0}
+        assert dataclasses.replace(res).cov_kind == "test_scaled"
+    finally:
+        REGISTRY.pop("test_scaled", None)

@@ -149,7 +149,7 @@ def test_result_api(stackloss_data):
     assert np.all(alt.bse() > 0)
     np.testing.assert_allclose(est.predict(X), X.to_numpy() @ est.coef_ + est.intercept_)
     with pytest.raises(ValueError, match="not available"):
-        res.bse("HC3")
+        res.bse("oim")  # HC0-HC3, HAC and cluster are available (issue 13)
 
 
 # --------------------------------------------------------------------------------------

@@ -165,3 +165,134 @@ def test_many_fits_container():
     np.testing.assert_array_equal(many.coef, params[:, :2])
     with pytest.raises(dataclasses.FrozenInstanceError):
         many.n_coef = 3
+
+
+# -- covariance options ------------------------------------------------------------------
+def test_cov_options_are_stored_and_shown(ols_result):
+    res = ols_result.with_cov("HAC", maxlags=2)
+    assert res.cov_kind == "HAC" and dict(res.cov_options) == {"maxlags": 2}
+    assert dict(ols_result.cov_options) == {}
+    np.testing.assert_array_equal(res.cov(), ols_result.cov("HAC", maxlags=2))
+    np.testing.assert_array_equal(res.bse(), ols_result.bse("HAC", maxlags=2))
+    # the default kind's options also apply when that kind is named; others get none
+    np.testing.assert_array_equal(res.cov("HAC"), res.cov())
+    np.testing.assert_array_equal(res.cov("HC1"), ols_result.cov("HC1"))
+    assert "Covariance:             HAC (maxlags=2)" in res.summary_text()
+    assert str(res) == res.summary_text()
+    # back to no options
+    assert dict(res.with_cov("HAC").cov_options) == {}
+
+
+def test_options_are_checked_when_given(ols_result):
+    with pytest.raises(ValueError, match=r"'HC3' does not accept option\(s\) \['lags'\]"):
+        ols_result.with_cov("HC3", lags=1)
+    with pytest.raises(ValueError, match="it accepts: maxlags=None"):
+        ols_result.cov("HAC", lags=1)
+    with pytest.raises(ValueError, match="does not accept"):
+        dataclasses.replace(ols_result, cov_kind="HAC", cov_options={"lag": 1})
+
+
+def test_calls_without_options_are_unchanged(ols_result, sm_ols):
+    """cov(kind), bse(kind), with_cov(kind) without options: the kinds' own numbers."""
+    from tailreg.inference.covariance import covariance
+
+    for kind in ("classical", "HC0", "HC1", "HC2", "HC3", "HAC"):
+        np.testing.assert_array_equal(
+            ols_result.cov(kind).to_numpy(), covariance(kind, ols_result.cov_context)
+        )
+        np.testing.assert_array_equal(ols_result.with_cov(kind).bse(), ols_result.bse(kind))
+
+
+# -- immutability (issue 12 item 7) ------------------------------------------------------
+def test_params_cannot_be_edited_in_place(stackloss_data):
+    est = OLS().fit(*stackloss_data)
+    res = est.result_
+    before = res.summary()
+    p = res.params
+    p.iloc[1] = 99.0  # edits a copy
+    p["const"] = -5.0
+    assert res.params.iloc[1] == est.coef_[0] != 99.0
+    with pytest.raises(ValueError, match="read-only"):
+        res.params.to_numpy()[0] = 1.0
+    pd.testing.assert_frame_equal(res.summary(), before)
+
+
+def test_arrays_inside_results_are_read_only(stackloss_data):
+    from tailreg import MM, Huber
+
+    for est in (OLS(), Huber(), MM(random_state=0)):
+        res = est.fit(*stackloss_data).result_
+        with pytest.raises(ValueError, match="read-only"):
+            res.resid[0] = 0.0
+        ctx = res.cov_context
+        for a in (ctx.X, ctx.resid, ctx.scores, ctx.jacobian):
+            if a is not None:
+                with pytest.raises(ValueError, match="read-only"):
+                    a[0] = 0.0
+        for key, value in res.extra.items():
+            if isinstance(value, np.ndarray):
+                with pytest.raises(ValueError, match="read-only"):
+                    value[0] = 0
+            if isinstance(value, pd.Series):
+                value.iloc[0] = 123.0  # a copy
+                assert res.extra[key].iloc[0] != 123.0
+        with pytest.raises(TypeError):
+            res.extra["weights"] = None
+        cov = res.cov()
+        cov.iloc[0, 0] = -1.0  # a copy: the memoised matrix is untouched
+        assert res.cov().iloc[0, 0] > 0
+        assert res.bse().iloc[0] > 0
+
+
+def test_editing_the_input_copy_of_params_does_not_leak():
+    X = np.column_stack([np.ones(5), np.arange(5.0)])
+    values = np.array([1.0, 2.0])
+    res = FitResult(
+        params=pd.Series(values, index=["const", "x1"]),
+        cov_context=CovContext(X=X, resid=np.ones(5), scale=1.0),
+        cov_kinds=("classical",),
+        cov_kind="classical",
+        nobs=5,
+        df_resid=3,
+        scale=1.0,
+        n_iter=0,
+        converged=True,
+        resid=np.ones(5),
+    )
+    values[0] = 50.0
+    assert res.params.iloc[0] == 1.0
+
+
+def test_results_pickle_and_stay_read_only(stackloss_data):
+    import pickle
+
+    res = OLS().fit(*stackloss_data).result_.with_cov("HAC", maxlags=1)
+    back = pickle.loads(pickle.dumps(res))
+    pd.testing.assert_series_equal(back.params, res.params)
+    np.testing.assert_array_equal(back.cov(), res.cov())
+    assert dict(back.cov_options) == {"maxlags": 1}
+    with pytest.raises(ValueError, match="read-only"):
+        back.resid[0] = 0.0
+
+
+# -- units of y (issue 12 item 2) --------------------------------------------------------
+@pytest.mark.parametrize("power", range(-30, 31))
+def test_ols_and_mle_kinds_scale_with_y(stackloss_data, power):
+    """y * 10^k scales every standard error by 10^k (sigma2's by 10^2k) to 1e-8 relative."""
+    from tailreg import GaussianMLE
+
+    X, y = stackloss_data
+    c = 10.0**power
+    g = np.repeat(np.arange(7), 3)
+    for est, kinds in (
+        (OLS(), ("classical", "HC0", "HC1", "HC2", "HC3", "HAC", "cluster")),
+        (GaussianMLE(), ("oim", "sandwich", "cluster")),
+    ):
+        base = type(est)().fit(X, y).result_
+        scaled = type(est)().fit(X, y * c).result_
+        factor = np.where(base.params.index == "sigma2", c * c, c)
+        for kind in kinds:
+            opts = {"groups": g} if kind == "cluster" else {}
+            np.testing.assert_allclose(
+                scaled.bse(kind, **opts), base.bse(kind, **opts) * factor, rtol=1e-8
+            )

@@ -60,7 +60,9 @@ class Bisquare(BootstrapMixin, MEstimatorMixin, BaseRegressor):
     downweighted, and the formulas then break down.
     """
 
-    _cov_kinds = ("H1", "sandwich", "bootstrap")
+    _cov_kinds = (
+        "H1", "sandwich", "HC0", "HC1", "HC2", "HC3", "HAC", "cluster", "bootstrap",
+    )
     study_name = "bisquare"
     objective_doc = "sum of rho_c(r_i / s) at the final scale s"
     _min_extra_rows = 1

@@ -63,7 +63,9 @@ class Huber(BootstrapMixin, MEstimatorMixin, BaseRegressor):
     ~1e-12 (the R references are tested with both).
     """
 
-    _cov_kinds = ("H1", "sandwich", "bootstrap")
+    _cov_kinds = (
+        "H1", "sandwich", "HC0", "HC1", "HC2", "HC3", "HAC", "cluster", "bootstrap",
+    )
     study_name = "huber"
     objective_doc = "sum of rho_k(r_i / s) at the final scale s"
     _min_extra_rows = 1

@@ -78,7 +78,7 @@ class GaussianMLE(BaseRegressor):
     weight of 0 removes the row.
     """
 
-    _cov_kinds = ("oim", "sandwich")
+    _cov_kinds = ("oim", "sandwich", "cluster")
     study_name = "gaussian_mle"
     nuisance_names = ("sigma2",)
     objective_doc = "negative log-likelihood"

@@ -59,7 +59,7 @@ class OLS(BaseRegressor):
     row, so HAC's lags then run over the remaining rows).
     """
 
-    _cov_kinds = ("classical", "HC0", "HC1", "HC2", "HC3", "HAC")
+    _cov_kinds = ("classical", "HC0", "HC1", "HC2", "HC3", "HAC", "cluster")
     study_name = "ols"
     objective_doc = "residual sum of squares (weighted: sum of w_i r_i^2)"
     use_t = True

@@ -126,7 +126,7 @@ class StudentTMLE(BaseRegressor):
     replications with several local maxima.
     """
 
-    _cov_kinds = ("oim", "sandwich")
+    _cov_kinds = ("oim", "sandwich", "cluster")
     study_name = "student_t"
     nuisance_names = ("sigma", "df")
     objective_doc = "negative log-likelihood"

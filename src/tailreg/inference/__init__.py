@@ -1,10 +1,11 @@
 """Inference: immutable fit results and the registry of covariance kinds.
 
 Importing the package registers every kind: least squares, M-estimation and likelihood
-(:mod:`.covariance`), quantile regression (:mod:`.quantile_cov`) and MM (:mod:`.robust_cov`).
+(:mod:`.covariance`), cluster-robust (:mod:`.cluster`), quantile regression
+(:mod:`.quantile_cov`) and MM (:mod:`.robust_cov`).
 """
 
-from . import quantile_cov, robust_cov
+from . import cluster, quantile_cov, robust_cov
 from .covariance import REGISTRY, CovarianceKind, CovContext, covariance, register
 from .results import FitResult, ManyFits
 
@@ -14,6 +15,7 @@ __all__ = [
     "CovarianceKind",
     "FitResult",
     "ManyFits",
+    "cluster",
     "covariance",
     "quantile_cov",
     "register",

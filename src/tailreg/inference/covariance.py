@@ -37,13 +37,19 @@ __all__ = [
     "REGISTRY",
     "CovContext",
     "CovarianceKind",
+    "case_count",
+    "check_maxlags",
     "covariance",
     "gram_inverse",
     "hac_default_maxlags",
+    "inv_jacobian",
     "leverage",
+    "m_leverage",
     "register",
+    "score_pieces",
     "standard_errors",
     "weighted_gram",
+    "with_options",
     "xtx_inv",
 ]
 
@@ -157,6 +163,36 @@ class CovarianceKind(ABC):
     #: :meth:`compute_many` handles R fits at once (by broadcasting :meth:`compute` over the
     #: replication axis, or by an override); False: one fit at a time
     batched: ClassVar[bool] = True
+    #: the options a caller may pass (``result_.with_cov(kind, **options)``,
+    #: ``result_.cov(kind, **options)``, :func:`covariance`), with their defaults; ``None``
+    #: means "chosen by the kind" (e.g. the Newey–West rule of thumb for ``maxlags``)
+    options: ClassVar[Mapping[str, Any]] = {}
+    #: options whose default a :class:`~tailreg.inference.results.FitResult` takes from its
+    #: ``extra`` (option name -> key of ``extra``), e.g. ``{"groups": "groups"}``
+    options_from_extra: ClassVar[Mapping[str, str]] = {}
+    #: options without which the kind cannot be computed (``cluster``: ``groups``); code that
+    #: loops over an estimator's kinds without options (studies, ``fit_many`` defaults) skips
+    #: kinds with requirements
+    requires: ClassVar[tuple[str, ...]] = ()
+
+    def check_options(self, options: Mapping[str, Any], ctx: CovContext) -> dict[str, Any]:
+        """Validate caller options for the fit(s) of ``ctx``; return them normalised.
+
+        An option the kind does not declare in :attr:`options` is a ``ValueError`` naming the
+        accepted ones; the values are checked by :meth:`validate_options`.
+        """
+        unknown = [key for key in options if key not in self.options]
+        if unknown:
+            accepted = ", ".join(f"{k}={v!r}" for k, v in self.options.items()) or "no options"
+            raise ValueError(
+                f"covariance kind {self.name!r} does not accept option(s) {unknown}; "
+                f"it accepts: {accepted}"
+            )
+        return self.validate_options(dict(options), ctx)
+
+    def validate_options(self, options: dict[str, Any], ctx: CovContext) -> dict[str, Any]:
+        """Check (and normalise) the values of known options; override per kind."""
+        return options
 
     @abstractmethod
     def bread(self, ctx: CovContext) -> np.ndarray:
@@ -203,14 +239,36 @@ def _strategy(kind: str) -> CovarianceKind:
         raise ValueError(f"unknown covariance kind {kind!r}; known: {sorted(REGISTRY)}") from None
 
 
-def covariance(kind: str, ctx: CovContext) -> np.ndarray:
-    """Compute covariance ``kind`` for the fit (or the R fits, batched) described by ``ctx``."""
+def with_options(
+    strategy: CovarianceKind, ctx: CovContext, options: Mapping[str, Any] | None
+) -> CovContext:
+    """``ctx`` with the caller's ``options`` for ``strategy`` checked and merged in.
+
+    Caller options override the estimator's own (e.g. OLS's ``hac_maxlags`` as ``maxlags``).
+    """
+    if not options:
+        return ctx
+    checked = strategy.check_options(options, ctx)
+    return replace(ctx, options={**ctx.options, **checked})
+
+
+def covariance(kind: str, ctx: CovContext, options: Mapping[str, Any] | None = None) -> np.ndarray:
+    """Compute covariance ``kind`` for the fit (or the R fits, batched) described by ``ctx``.
+
+    ``options`` are the kind's caller options (:attr:`CovarianceKind.options`); an unknown
+    one is a ``ValueError`` naming those the kind accepts.
+    """
     strategy = _strategy(kind)
+    ctx = with_options(strategy, ctx, options)
     return strategy.compute_many(ctx) if ctx.batched else strategy.compute(ctx)
 
 
 def standard_errors(
-    ctx: CovContext, kinds: Iterable[str], *, valid: BoolArray | None = None
+    ctx: CovContext,
+    kinds: Iterable[str],
+    *,
+    valid: BoolArray | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, FloatArray]:
     """Standard errors (R, q) of the R fits of a batched context, for each kind.
 
@@ -233,21 +291,26 @@ def standard_errors(
     kinds : iterable of str
     valid : ndarray of bool (R,), optional
         The fits whose standard errors are meaningful (default: all).
+    options : mapping of kind to mapping, optional
+        Caller options per kind (e.g. ``{"cluster": {"groups": g}, "HAC": {"maxlags": 2}}``),
+        checked up front: a bad option is a ``ValueError``, not NaN standard errors.
     """
     R = ctx.n_fits
     ok = np.ones(R, dtype=bool) if valid is None else np.asarray(valid, dtype=bool)
+    options = options or {}
     out: dict[str, FloatArray] = {}
     with np.errstate(divide="ignore", invalid="ignore"):
         for kind in kinds:
             strategy = _strategy(kind)
+            kctx = with_options(strategy, ctx, options.get(kind))
             se = None
             if strategy.batched:
                 try:
-                    se = np.sqrt(np.diagonal(strategy.compute_many(ctx), axis1=-2, axis2=-1))
+                    se = np.sqrt(np.diagonal(strategy.compute_many(kctx), axis1=-2, axis2=-1))
                 except (ValueError, np.linalg.LinAlgError):
                     se = None
             if se is None:
-                se = _one_fit_at_a_time(strategy, ctx, ok)
+                se = _one_fit_at_a_time(strategy, kctx, ok)
             out[kind] = np.where(ok[:, None], se, np.nan)
     return out
 
@@ -286,12 +349,105 @@ def hac_default_maxlags(n: int) -> int:
 
 
 # --------------------------------------------------------------------------------------
-# least-squares kinds
+# the pieces of score-based kinds
+
+#: diagonal dynamic range of a Jacobian beyond which it is inverted equilibrated
+_EQUILIBRATE_RANGE = 1e16
+
+
+def inv_jacobian(J: np.ndarray) -> np.ndarray:
+    r""":math:`J^{-1}` (..., q, q), equilibrated when its diagonal spans many decades.
+
+    A likelihood's information mixes units: for :math:`(\beta, \sigma^2)` the blocks scale
+    as :math:`y^{-2}` and :math:`y^{-4}`, so for y in units of :math:`10^{-20}` the diagonal
+    spans 40 decades and LU's partial pivoting picks a tiny cross term over the diagonal,
+    losing every digit. Then :math:`J^{-1} = D(DJD)^{-1}D` with
+    :math:`D = \operatorname{diag}(|J_{jj}|^{-1/2})`, which is exact in exact arithmetic and
+    invariant to the units. A Jacobian whose diagonal ratio is at most
+    ``_EQUILIBRATE_RANGE`` (1e16) is inverted directly: pivoting only goes wrong when a
+    rounding-size cross term, about :math:`\epsilon\sqrt{J_{ii}J_{jj}}`, exceeds
+    :math:`J_{ii}`, i.e. beyond a ratio of :math:`\epsilon^{-2}`; below the threshold the
+    numbers of existing fits do not move.
+    """
+    plain = np.linalg.inv(J)
+    d = np.abs(np.diagonal(J, axis1=-2, axis2=-1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        span = d.max(axis=-1) / d.min(axis=-1)
+    bad = np.isfinite(span) & (span > _EQUILIBRATE_RANGE)
+    if not np.any(bad):
+        return plain
+    Dv = 1.0 / np.sqrt(d)
+    dd = Dv[..., :, None] * Dv[..., None, :]
+    eq = np.linalg.inv(J * dd) * dd
+    return np.where(bad[..., None, None], eq, plain)
+
+
+def score_pieces(ctx: CovContext) -> tuple[np.ndarray, np.ndarray]:
+    r"""The bread :math:`B` (..., q, q) and the scores :math:`s_i` (..., n, q) of a fit.
+
+    With the estimator's scores and Jacobian (M-estimators, likelihoods):
+    :math:`B = J^{-1}` and its scores, as the ``sandwich`` kind. Without (least squares):
+    :math:`B = (X^\top V X)^{-1}` (:math:`V` the case weights, or the identity) and
+    :math:`s_i = r_i x_i`.
+    """
+    if ctx.scores is not None and ctx.jacobian is not None:
+        return inv_jacobian(ctx.jacobian), ctx.scores
+    if ctx.weights is None:
+        bread = ctx.xtx_inverse()
+    else:
+        bread = np.linalg.inv(weighted_gram(ctx.X, np.asarray(ctx.weights, dtype=float)))
+    return bread, ctx.X * ctx.resid[..., None]
+
+
+def case_count(ctx: CovContext) -> Any:
+    r"""Observations counted with their case weights: n, or :math:`\sum_i v_i` (..., )."""
+    if ctx.weights is None:
+        return ctx.nobs
+    return np.asarray(ctx.weights, dtype=float).sum(axis=-1)
+
+
+def m_leverage(ctx: CovContext) -> np.ndarray:
+    r"""Leverages :math:`h_i` (..., n) of the fit's last weighted least-squares step.
+
+    :math:`h_i = W_i x_i^\top(\sum_j v_j W_j x_j x_j^\top)^{-1} x_i` with the robustness
+    weights :math:`W_i = \psi(u_i)/u_i` (``ctx.loss.weight``; 1 without a loss or for
+    least squares) and the case weights :math:`v_j`: the diagonal of the hat matrix of the
+    final IRLS step, sandwich's ``hatvalues`` convention for MASS ``rlm`` (h of one copy of
+    a case-weighted row). It stays defined when some :math:`W_i = 0` (bisquare), where R's
+    ``hatvalues(rlm)`` fails.
+    """
+    loss = ctx.loss
+    if loss is None or ctx.scores is None:
+        W = np.ones_like(ctx.resid)
+    else:
+        s = np.asarray(ctx.scale, dtype=float)[..., None]
+        W = loss.weight(ctx.resid / s)
+    vW = W if ctx.weights is None else W * np.asarray(ctx.weights, dtype=float)
+    inv = np.linalg.inv(weighted_gram(ctx.X, vW))
+    return W * np.einsum("...ij,...jk,...ik->...i", ctx.X, inv, ctx.X)
+
+
+def check_maxlags(maxlags: Any, n: int) -> int:
+    """``maxlags`` as an int in ``[0, n)``; otherwise a ``ValueError`` saying why."""
+    if isinstance(maxlags, bool) or not isinstance(maxlags, int | np.integer):
+        raise ValueError(f"HAC: maxlags must be an integer >= 0, got {maxlags!r}")
+    if maxlags < 0:
+        raise ValueError(f"HAC: maxlags must be >= 0, got {maxlags}")
+    if maxlags >= n:
+        raise ValueError(
+            f"HAC: maxlags={maxlags} must be smaller than the number of observations n={n} "
+            "(autocovariances beyond lag n - 1 do not exist)"
+        )
+    return int(maxlags)
+
+
+# --------------------------------------------------------------------------------------
+# least-squares kinds, and HC/HAC for every estimator with scores
 
 
 @register
 class Classical(CovarianceKind):
-    """:math:`s^2 (X^\\top X)^{-1}`, valid under homoscedastic errors."""
+    r""":math:`s^2 (X^\top X)^{-1}`, valid under homoscedastic errors."""
 
     name = "classical"
     description = "s^2 (X'X)^-1"
@@ -302,23 +458,42 @@ class Classical(CovarianceKind):
 
 
 class _HC(CovarianceKind):
-    """White (1980) / MacKinnon & White (1985) heteroscedasticity-consistent sandwich.
+    r"""White (1980) / MacKinnon & White (1985) heteroscedasticity-consistent sandwich.
 
-    :math:`(X^\\top X)^{-1} \\left(\\sum_i \\omega_i r_i^2 x_i x_i^\\top\\right) (X^\\top X)^{-1}`.
+    :math:`B\left(\sum_i \omega_i v_i s_i s_i^\top\right)B` with the bread and scores of
+    :func:`score_pieces` and case weights :math:`v_i` (1 without). Least squares:
+    :math:`(X^\top X)^{-1}(\sum_i \omega_i r_i^2 x_i x_i^\top)(X^\top X)^{-1}`.
+    M-estimators (Huber, bisquare, MM): the ``sandwich`` kind's bread and scores,
+    :math:`s^2 A^{-1}(\sum_i\omega_i\psi(u_i)^2x_ix_i^\top)A^{-1}`,
+    :math:`A = \sum_i\psi'(u_i)x_ix_i^\top`, as ``sandwich::vcovHC`` for MASS ``rlm``.
+    :math:`\omega_i` is 1 (HC0), :math:`n/(n-k)` (HC1), :math:`1/(1-h_i)` (HC2) or
+    :math:`1/(1-h_i)^2` (HC3), :math:`h_i` from :func:`m_leverage` (the hat values of the
+    weighted fit; for least squares those of :math:`X`); with case weights
+    :math:`n = \sum_i v_i`.
     """
 
-    uses_scores = False
+    #: reads the estimator's scores and Jacobian when it supplies them
+    uses_scores = True
 
     def bread(self, ctx: CovContext) -> np.ndarray:
-        return ctx.xtx_inverse()
+        return score_pieces(ctx)[0]
 
-    def omega(self, ctx: CovContext, bread: np.ndarray) -> np.ndarray:
+    def omega(self, ctx: CovContext, hat: Any, n: Any) -> np.ndarray:
+        r"""The factor :math:`\omega_i` (..., n); ``hat()`` gives the leverages."""
         return np.ones_like(ctx.resid)
 
     def compute(self, ctx: CovContext) -> np.ndarray:
-        b = self.bread(ctx)
-        w = self.omega(ctx, b) * ctx.resid**2
-        return b @ weighted_gram(ctx.X, w) @ b
+        if (ctx.scores is None or ctx.jacobian is None) and ctx.weights is None:
+            # least squares (no scores): the classic formula on X and the residuals
+            b = ctx.xtx_inverse()
+            w = self.omega(ctx, lambda: leverage(ctx.X, b), ctx.nobs) * ctx.resid**2
+            return b @ weighted_gram(ctx.X, w) @ b
+        bread, scores = score_pieces(ctx)
+        n = np.asarray(case_count(ctx), dtype=float)
+        omega = self.omega(ctx, lambda: m_leverage(ctx), n[..., None] if n.ndim else n)
+        if ctx.weights is not None:
+            omega = omega * np.asarray(ctx.weights, dtype=float)
+        return bread @ weighted_gram(scores, omega) @ np.swapaxes(bread, -1, -2)
 
 
 @register
@@ -332,8 +507,10 @@ class HC1(_HC):
     name = "HC1"
     description = "HC0 * n/(n-k)"
 
-    def omega(self, ctx: CovContext, bread: np.ndarray) -> np.ndarray:
-        return np.full_like(ctx.resid, ctx.nobs / (ctx.nobs - ctx.k))
+    def omega(self, ctx: CovContext, hat: Any, n: Any) -> np.ndarray:
+        if np.ndim(n) == 0:
+            return np.full_like(ctx.resid, n / (n - ctx.k))
+        return np.broadcast_to(n / (n - ctx.k), ctx.resid.shape)
 
 
 @register
@@ -341,8 +518,8 @@ class HC2(_HC):
     name = "HC2"
     description = "r_i^2/(1-h_i)"
 
-    def omega(self, ctx: CovContext, bread: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 - leverage(ctx.X, bread))
+    def omega(self, ctx: CovContext, hat: Any, n: Any) -> np.ndarray:
+        return 1.0 / (1.0 - hat())
 
 
 @register
@@ -350,30 +527,50 @@ class HC3(_HC):
     name = "HC3"
     description = "r_i^2/(1-h_i)^2"
 
-    def omega(self, ctx: CovContext, bread: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 - leverage(ctx.X, bread)) ** 2
+    def omega(self, ctx: CovContext, hat: Any, n: Any) -> np.ndarray:
+        return 1.0 / (1.0 - hat()) ** 2
 
 
 @register
 class HAC(CovarianceKind):
-    """Newey & West (1987): Bartlett-kernel long-run variance of the scores :math:`x_i r_i`.
+    r"""Newey & West (1987): Bartlett-kernel long-run variance of the scores.
 
-    Lags ``options["maxlags"]``, default :func:`hac_default_maxlags`. No small-sample
-    correction (as statsmodels' ``cov_type="HAC"`` default).
+    :math:`B\,[\Gamma_0 + \sum_{j=1}^{L}(1 - j/(L+1))(\Gamma_j + \Gamma_j^\top)]\,B`,
+    :math:`\Gamma_j = \sum_{t>j} s_t s_{t-j}^\top`, rows in data order, with the bread and
+    scores of :func:`score_pieces` (least squares: :math:`s_t = r_t x_t`; M-estimators:
+    :math:`\psi(u_t)x_t` with the ``sandwich`` bread). No small-sample correction and no
+    prewhitening: ``sandwich::NeweyWest(fit, lag = L, prewhite = FALSE, adjust = FALSE)``
+    for ``lm`` and ``rlm``, and statsmodels' ``cov_type="HAC"``.
+
+    Options: ``maxlags`` :math:`L`, an integer in :math:`[0, n)`; default the estimator's
+    (OLS ``hac_maxlags``), else :func:`hac_default_maxlags`. Case weights are rejected (a
+    weighted row is not a stretch of a time series).
     """
 
     name = "HAC"
     description = "Newey-West, Bartlett kernel"
-    uses_scores = False
+    uses_scores = True
+    options: ClassVar[Mapping[str, Any]] = {"maxlags": None}
+
+    def validate_options(self, options: dict[str, Any], ctx: CovContext) -> dict[str, Any]:
+        if options.get("maxlags") is not None:
+            options["maxlags"] = check_maxlags(options["maxlags"], ctx.nobs)
+        return options
 
     def bread(self, ctx: CovContext) -> np.ndarray:
-        return ctx.xtx_inverse()
+        return score_pieces(ctx)[0]
 
     def meat(self, ctx: CovContext) -> np.ndarray:
+        if ctx.weights is not None:
+            raise ValueError(
+                "HAC: observation weights are not supported (a weighted row is not a stretch "
+                "of a time series); fit without sample_weight"
+            )
         maxlags = ctx.options.get("maxlags")
         if maxlags is None:
             maxlags = hac_default_maxlags(ctx.nobs)
-        g = ctx.X * ctx.resid[..., None]  # (..., n, k) scores
+        maxlags = check_maxlags(maxlags, ctx.nobs)
+        g = score_pieces(ctx)[1]  # (..., n, q) scores
         s = np.swapaxes(g, -1, -2) @ g
         for lag in range(1, int(maxlags) + 1):
             w = 1.0 - lag / (maxlags + 1.0)
@@ -400,10 +597,12 @@ class Sandwich(CovarianceKind):
     def bread(self, ctx: CovContext) -> np.ndarray:
         if ctx.jacobian is None or ctx.scores is None:
             raise ValueError("the sandwich kind needs the estimator's scores and jacobian")
-        return np.linalg.inv(ctx.jacobian)
+        return inv_jacobian(ctx.jacobian)
 
     def meat(self, ctx: CovContext) -> np.ndarray:
         assert ctx.scores is not None  # checked by bread
+        if ctx.weights is not None:  # case weights: row i counts v_i times
+            return weighted_gram(ctx.scores, np.asarray(ctx.weights, dtype=float))
         return np.swapaxes(ctx.scores, -1, -2) @ ctx.scores
 
 
@@ -417,7 +616,7 @@ class ObservedInformation(CovarianceKind):
     def bread(self, ctx: CovContext) -> np.ndarray:
         if ctx.jacobian is None:
             raise ValueError("the oim kind needs the estimator's observed information")
-        return np.linalg.inv(ctx.jacobian)
+        return inv_jacobian(ctx.jacobian)
 
 
 @register

@@ -371,7 +371,6 @@ class QuantileKernel(_QuantileSandwich):
         return stats.norm.pdf(r / hn) / hn
 
 
-@register
 class QuantileCluster(_QuantileKind):
     r"""Parente & Santos Silva (2016) cluster-robust covariance of a regression quantile.
 
@@ -387,8 +386,10 @@ class QuantileCluster(_QuantileKind):
     their number grows, whatever the dependence within a cluster; with one observation per
     cluster it is Powell's heteroscedasticity-robust sandwich with a uniform kernel.
 
-    Options: ``groups`` (n,) cluster labels, required (``with_cov("cluster", groups=...)``,
-    or the groups a formula fit recorded). With weights :math:`v_i` the scaled rows are used,
+    Not registered itself: the one ``"cluster"`` kind (:class:`tailreg.inference.cluster.Cluster`)
+    hands quantile fits (their context carries ``tau``) to it, so ``with_cov("cluster")`` means
+    the same thing for every estimator. Options: ``groups`` (n,) cluster labels, required
+    (``with_cov("cluster", groups=...)``, or the groups a formula fit recorded). With weights :math:`v_i` the scaled rows are used,
     as for every quantile kind (:math:`\psi_\tau(v_ir_i) = \psi_\tau(r_i)`).
     """
 

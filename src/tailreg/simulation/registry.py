@@ -15,6 +15,7 @@ from typing import Any
 
 from .. import estimators
 from ..estimators import BaseRegressor
+from ..inference.covariance import REGISTRY
 from ._checks import Params, _freeze, _label, _thaw
 from .plugins import is_import_path, load_object, make_plugin, probe_fit, result_kinds
 
@@ -59,8 +60,13 @@ def make_estimator(spec: Any, where: str = "estimator") -> Any:
 
 def default_kinds(est: Any) -> tuple[str, ...]:
     """Covariance kinds recorded by default: all the estimator states but the costly
-    ``bootstrap`` (none for a plug-in without ``cov_kinds``)."""
-    return tuple(k for k in getattr(est, "cov_kinds", ()) if k != "bootstrap")
+    ``bootstrap`` and those that need options a study does not have (``cluster`` needs
+    groups; ``CovarianceKind.requires``); none for a plug-in without ``cov_kinds``."""
+    return tuple(
+        k
+        for k in getattr(est, "cov_kinds", ())
+        if k != "bootstrap" and not getattr(REGISTRY.get(k), "requires", ())
+    )
 
 
 # --------------------------------------------------------------------------------------
