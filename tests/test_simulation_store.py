@@ -76,10 +76,13 @@ def test_kill_and_resume(tmp_path):
     # every file with a final name is complete (atomic rename); partial writes are .tmp only
     for p in finished:
         assert len(pd.read_parquet(p)) == 300 * 4
+    # every finished file has its checksum; anything else is a temporary file
+    for p in finished:
+        assert (cells_dir / (p.name + ".sha256")).is_file()
     assert all(
         p.name.startswith(".") and p.name.endswith(".tmp")
         for p in cells_dir.iterdir()
-        if p.suffix != ".parquet"
+        if p.suffix not in (".parquet", ".sha256")
     )
     before = {p.name: _digest(p) for p in finished}
 
@@ -158,10 +161,10 @@ def test_meta_json(tmp_path):
 def test_atomic_write_leaves_no_temporary(tmp_path):
     target = tmp_path / CELLS / "a.parquet"
     write_cell(target, pd.DataFrame({"a": [1.0, 2.0]}))
-    assert [p.name for p in target.parent.iterdir()] == ["a.parquet"]
+    assert sorted(p.name for p in target.parent.iterdir()) == ["a.parquet", "a.parquet.sha256"]
     (target.parent / ".b.parquet.123.tmp").write_bytes(b"partial")
     assert [p.name for p in clean_partials(tmp_path)] == [".b.parquet.123.tmp"]
-    assert [p.name for p in target.parent.iterdir()] == ["a.parquet"]
+    assert sorted(p.name for p in target.parent.iterdir()) == ["a.parquet", "a.parquet.sha256"]
 
 
 def test_failed_fits_are_rows_and_the_cap_stops_with_a_seed_key():

@@ -13,6 +13,7 @@ warning counts.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -77,12 +78,44 @@ def _failed_pairs(replication: Any, estimator: Any, error: Any) -> int:
     return len(set(zip(replication[bad], estimator[bad], strict=True)))
 
 
+def _verified_cells(out: Path, study: Study, cell: Cell, unchecked: list[Path]) -> dict[int, Path]:
+    """The stored files of a cell that pass :func:`store.verify_cell`, by replication count.
+
+    A file that fails is moved aside (``<file>.corrupt``) with a warning naming it; files
+    without a checksum that pass are appended to ``unchecked``.
+    """
+    labels = [e.display for e in study.estimators]
+    good = {}
+    for r, path in store.stored_cells(out, study, cell).items():
+        verdict = store.verify_cell(
+            path, replications=r, estimators=labels, columns=store.CELL_COLUMNS
+        )
+        if verdict.ok:
+            good[r] = path
+            if not verdict.checksummed:
+                unchecked.append(path)
+            continue
+        aside = store.set_aside(path)
+        warnings.warn(
+            f"stored cell {path} failed verification ({verdict.reason}): moved to "
+            f"{aside.name}; its cell is recomputed",
+            store.StoreWarning,
+            stacklevel=3,
+        )
+    return good
+
+
 def plan_cells(study: Study, out: Path | None, force: bool = False) -> list[CellPlan]:
-    """A :class:`CellPlan` per cell: reuse what the store holds (unless ``force``)."""
+    """A :class:`CellPlan` per cell: reuse what the store holds (unless ``force``).
+
+    Every stored file is verified first (:func:`tailreg.simulation.store.verify_cell`); one
+    that fails is set aside and its cell recomputed, with a warning naming the file.
+    """
     everything = tuple(range(study.n_blocks))
     plans = []
+    unchecked: list[Path] = []
     for i, cell in enumerate(study.cells()):
-        stored = {} if out is None or force else store.stored_cells(out, study, cell)
+        stored = {} if out is None or force else _verified_cells(out, study, cell, unchecked)
         if study.replications in stored:
             plans.append(CellPlan(i, cell, (), stored[study.replications], everything, stored=True))
             continue
@@ -97,6 +130,14 @@ def plan_cells(study: Study, out: Path | None, force: bool = False) -> list[Cell
         errs = sum(_failed_pairs(*(f[c].to_numpy() for c in cols)) for f in old.values())
         todo = tuple(b for b in everything if b not in reuse)
         plans.append(CellPlan(i, cell, todo, stored[best[1]], reuse, errs))
+    if unchecked:
+        warnings.warn(
+            f"{len(unchecked)} stored cell file(s) have no checksum (written by an older "
+            f"tailreg), e.g. {unchecked[0]}: they were read in full and have the expected rows "
+            "and columns, so they are reused; --force rewrites them with checksums",
+            store.StoreWarning,
+            stacklevel=2,
+        )
     return plans
 
 
@@ -199,7 +240,7 @@ class _Collector:
             store.write_cell(path, frame)
             for r, old in store.stored_cells(out, self.study, plan.cell).items():
                 if r < self.study.replications:  # its full blocks live on in the new file
-                    old.unlink(missing_ok=True)
+                    store.remove_cell(old)
         else:
             self.run._frames[plan.index] = frame
         self.notes[plan.index] = cell_notes(frame)
