@@ -28,11 +28,11 @@ STUDY = {
 
 def test_reusable_blocks_rule():
     s = Study.from_dict(STUDY)
-    assert reusable_blocks(s.replace(replications=42), 25) == (0, 1)  # partial 2 recomputed
-    assert reusable_blocks(s.replace(replications=25), 25) == (0, 1, 2)
-    assert reusable_blocks(s.replace(replications=15), 25) == (0,)  # 5 of a full 10: no
-    assert reusable_blocks(s.replace(replications=10), 42) == (0,)
-    assert reusable_blocks(s.replace(replications=23), 25) == (0, 1)
+    assert tuple(reusable_blocks(s.replace(replications=42), 25)) == (0, 1)  # partial 2 recomputed
+    assert tuple(reusable_blocks(s.replace(replications=25), 25)) == (0, 1, 2)
+    assert tuple(reusable_blocks(s.replace(replications=15), 25)) == (0,)  # 5 of a full 10: no
+    assert tuple(reusable_blocks(s.replace(replications=10), 42)) == (0,)
+    assert tuple(reusable_blocks(s.replace(replications=23), 25)) == (0, 1)
 
 
 def test_topup_equals_a_fresh_larger_run(tmp_path):

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +30,16 @@ from .engine import _run_task, columns_to_frame
 from .metrics import NOTE_COLUMNS, cell_notes, summarize
 from .spec import Cell, Study
 
-__all__ = ["CellPlan", "SimulationError", "StudyRun", "plan_cells", "run_study"]
+__all__ = [
+    "MAX_BLOCK_VALUES",
+    "MAX_DRAWS",
+    "CellPlan",
+    "SimulationError",
+    "StudyRun",
+    "check_size",
+    "plan_cells",
+    "run_study",
+]
 
 
 class SimulationError(RuntimeError):
@@ -45,11 +55,11 @@ class CellPlan:
     index : int
         Position in ``study.cells()``.
     cell : Cell
-    todo : tuple of int
-        Seed blocks to compute.
+    todo : sequence of int
+        Seed blocks to compute (a ``range``: plans stay small however many blocks).
     source : Path or None
         Stored file whose blocks ``reuse`` are taken.
-    reuse : tuple of int
+    reuse : sequence of int
     prior_errors : int
         Failed (replication, estimator) pairs in the reused blocks.
     stored : bool
@@ -58,9 +68,9 @@ class CellPlan:
 
     index: int
     cell: Cell
-    todo: tuple[int, ...]
+    todo: Sequence[int]
     source: Path | None = None
-    reuse: tuple[int, ...] = ()
+    reuse: Sequence[int] = ()
     prior_errors: int = 0
     stored: bool = False
 
@@ -111,7 +121,7 @@ def plan_cells(study: Study, out: Path | None, force: bool = False) -> list[Cell
     Every stored file is verified first (:func:`tailreg.simulation.store.verify_cell`); one
     that fails is set aside and its cell recomputed, with a warning naming the file.
     """
-    everything = tuple(range(study.n_blocks))
+    everything = range(study.n_blocks)
     plans = []
     unchecked: list[Path] = []
     for i, cell in enumerate(study.cells()):
@@ -128,7 +138,7 @@ def plan_cells(study: Study, out: Path | None, force: bool = False) -> list[Cell
         cols = ["replication", "estimator", "error"]
         old = store.read_blocks(stored[best[1]], reuse, study.seed_block, columns=cols)
         errs = sum(_failed_pairs(*(f[c].to_numpy() for c in cols)) for f in old.values())
-        todo = tuple(b for b in everything if b not in reuse)
+        todo = range(len(reuse), study.n_blocks)  # reuse is a prefix of the blocks
         plans.append(CellPlan(i, cell, todo, stored[best[1]], reuse, errs))
     if unchecked:
         warnings.warn(
@@ -271,13 +281,55 @@ def _as_study(study: Study | str | Path | Mapping[str, Any]) -> Study:
     raise TypeError(f"study must be a Study, a TOML path or a dict, got {type(study).__name__}")
 
 
-def _payloads(study: Study, plans: list[CellPlan], per_task: int) -> list[tuple]:
-    """Tasks of up to ``per_task`` consecutive seed blocks to compute, in grid order."""
-    return [
-        (study, p.index, p.cell, p.todo[k : k + per_task])
-        for p in plans
-        for k in range(0, len(p.todo), per_task)
-    ]
+def _payloads(study: Study, plans: list[CellPlan], per_task: int) -> Iterator[tuple]:
+    """Tasks of up to ``per_task`` consecutive seed blocks to compute, in grid order.
+
+    A generator: the backends pull payloads as workers free up, so none is built ahead.
+    """
+    for p in plans:
+        for k in range(0, len(p.todo), per_task):
+            yield (study, p.index, p.cell, p.todo[k : k + per_task])
+
+
+#: most error draws (replications x n, summed over the cells) a run accepts without
+#: ``allow_huge`` — 8 GB of errors alone, hours of fitting on a workstation
+MAX_DRAWS = 10**9
+#: most numbers in one seed block's data (seed_block x n x (p + 2): X, y, the design)
+#: without ``allow_huge`` — 1.6 GB of float64 in one task
+MAX_BLOCK_VALUES = 2 * 10**8
+
+
+def check_size(study: Study, allow_huge: bool = False) -> None:
+    """Refuse an absurdly large study up front (see :data:`MAX_DRAWS`,
+    :data:`MAX_BLOCK_VALUES`) unless ``allow_huge``."""
+    if allow_huge:
+        return
+    cells = study.cells()
+    draws = sum(study.replications * c.n for c in cells)
+    hint = "; pass allow_huge=True (tailreg run --allow-huge) if you mean it"
+    if draws > MAX_DRAWS:
+        raise ValueError(
+            f"study {study.name!r} asks for {draws:.3g} error draws (replications "
+            f"{study.replications} x n over {len(cells)} cells), beyond the cap of "
+            f"{MAX_DRAWS:.0e}: lower replications or sample_sizes{hint}"
+        )
+    worst = max(cells, key=lambda c: c.n * (c.design.p + 2))
+    values = min(study.seed_block, study.replications) * worst.n * (worst.design.p + 2)
+    if values > MAX_BLOCK_VALUES:
+        raise ValueError(
+            f"study {study.name!r}: one seed block of cell {worst.key!r} holds {values:.3g} "
+            f"numbers (seed_block {study.seed_block} x n {worst.n} x (p + 2)), beyond the cap "
+            f"of {MAX_BLOCK_VALUES:.0e} ({8 * MAX_BLOCK_VALUES / 1e9:.1f} GB): lower "
+            f"seed_block{hint}"
+        )
+
+
+def _replications_in(study: Study, blocks: Sequence[int]) -> int:
+    """Replications held by some seed blocks (a range of blocks without a loop)."""
+    if isinstance(blocks, range) and blocks.step == 1:  # replications start*S .. stop*S - 1
+        R, S = study.replications, study.seed_block
+        return max(0, min(blocks.stop * S, R) - min(blocks.start * S, R))
+    return sum(study.block_size(b) for b in blocks)
 
 
 def _notes_of(out: Path | None, study: Study, plans: list[CellPlan], col: _Collector) -> dict:
@@ -320,6 +372,7 @@ def run_study(
     force: bool = False,
     progress: bool = True,
     block_size: int | None = None,
+    allow_huge: bool = False,
 ) -> StudyRun:
     """Run a Monte Carlo study.
 
@@ -342,6 +395,10 @@ def run_study(
     block_size : int, optional
         Replications per task, a multiple of ``study.seed_block`` (default: 5 seed blocks).
         It changes only how work is split between workers, never the results.
+    allow_huge : bool
+        Accept a study beyond the size caps (:data:`MAX_DRAWS` error draws,
+        :data:`MAX_BLOCK_VALUES` numbers per seed block); otherwise such a study is a
+        ``ValueError`` before anything runs.
 
     Returns
     -------
@@ -356,10 +413,11 @@ def run_study(
             f"block_size must be a positive multiple of the study's seed_block={S}, "
             f"got {block_size}"
         )
+    check_size(study, allow_huge)
     be = get_backend(backend, workers, scheduler)
     t0 = time.perf_counter()
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    outp = Path(out) if out is not None else None
+    outp = store.prepare_out(out) if out is not None else None
     plans = plan_cells(study, outp, force)
     run = StudyRun(study, outp)
     for p in plans:
@@ -369,7 +427,6 @@ def run_study(
             run.status[p.cell] = "reused"
     meta = {"started": started, **be.describe()}
     if outp is not None:
-        outp.mkdir(parents=True, exist_ok=True)
         store.clean_partials(outp)
         store.write_meta(outp, study, run.status, finished=None, **meta)
     collector = _Collector(study, plans, run)
@@ -379,6 +436,12 @@ def run_study(
         _execute(study, plans, be, block_size // S, collector, progress)
     except SimulationError as exc:
         failure = str(exc)
+        raise
+    except KeyboardInterrupt:
+        failure = "interrupted (finished cells are kept; rerun to resume)"
+        raise
+    except BaseException as exc:
+        failure = f"{type(exc).__name__}: {exc}"
         raise
     finally:
         run.wall_time = time.perf_counter() - t0
@@ -416,7 +479,7 @@ def _execute(
 ) -> None:
     """Run the tasks on the backend under a progress bar; the collector files the results."""
     n_cells = len(plans)
-    reused = sum(study.block_size(b) for p in plans for b in p.reuse)
+    reused = sum(_replications_in(study, p.reuse) for p in plans)
     done = sum(1 for p in plans if not p.todo)
     with tqdm(
         total=n_cells * study.replications,
@@ -427,8 +490,10 @@ def _execute(
         dynamic_ncols=True,
     ) as bar:
         bar.set_postfix_str(f"cells {done}/{n_cells}")
-        for index, parts, _secs in be.map_unordered(_run_task, _payloads(study, plans, per_task)):
-            bar.update(collector.add(index, parts))
-            if index not in collector.blocks:
-                done += 1
-                bar.set_postfix_str(f"cells {done}/{n_cells}")
+        results = be.map_unordered(_run_task, _payloads(study, plans, per_task))
+        with closing(results):  # a failure here stops the backend's workers at once
+            for index, parts, _secs in results:
+                bar.update(collector.add(index, parts))
+                if index not in collector.blocks:
+                    done += 1
+                    bar.set_postfix_str(f"cells {done}/{n_cells}")

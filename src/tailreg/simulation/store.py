@@ -69,6 +69,7 @@ __all__ = [
     "checksum_path",
     "clean_partials",
     "file_sha256",
+    "prepare_out",
     "read_blocks",
     "read_meta",
     "read_results",
@@ -149,14 +150,16 @@ def _block_count(replications: int, seed_block: int, block: int) -> int:
     return max(0, min(seed_block, replications - block * seed_block))
 
 
-def reusable_blocks(study: Study, stored_replications: int) -> tuple[int, ...]:
-    """Seed blocks of a stored run with ``stored_replications`` that ``study`` can reuse."""
+def reusable_blocks(study: Study, stored_replications: int) -> range:
+    """Seed blocks of a stored run with ``stored_replications`` that ``study`` can reuse.
+
+    Block ``b`` is reusable when it holds as many replications in both runs: every block
+    when the counts are equal, else the blocks that are full in both (a prefix).
+    """
+    if stored_replications == study.replications:
+        return range(study.n_blocks)
     S = study.seed_block
-    return tuple(
-        b
-        for b in range(study.n_blocks)
-        if study.block_size(b) == _block_count(stored_replications, S, b)
-    )
+    return range(min(stored_replications, study.replications) // S)
 
 
 def read_blocks(
@@ -165,7 +168,33 @@ def read_blocks(
     """The rows of some seed blocks of a cell file (block = replication // seed_block)."""
     frame = pd.read_parquet(path, columns=columns)
     block = frame["replication"].to_numpy() // seed_block
-    return {b: frame.loc[block == b].reset_index(drop=True) for b in blocks if (block == b).any()}
+    wanted = set(blocks)
+    return {
+        int(b): part.reset_index(drop=True)
+        for b, part in frame.groupby(block, sort=True)
+        if int(b) in wanted
+    }
+
+
+def prepare_out(out: str | Path) -> Path:
+    """Create the output directory (and ``cells/``) and check that it is writable.
+
+    Raises a ``ValueError`` naming the problem — a file in the way, a directory that cannot
+    be created or written — before any work starts.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"output directory {out} is a file, not a directory")
+    try:
+        (out / CELLS).mkdir(parents=True, exist_ok=True)
+        probe = out / CELLS / f".write-probe.{os.getpid()}.tmp"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ValueError(
+            f"cannot write to the output directory {out}: {exc.strerror or exc}"
+        ) from None
+    return out
 
 
 def _fsync_dir(path: Path) -> None:
