@@ -168,17 +168,23 @@ def test_atomic_write_leaves_no_temporary(tmp_path):
 
 
 def test_failed_fits_are_rows_and_the_cap_stops_with_a_seed_key():
-    # n = 2 with two regressors: every fit fails ("too few rows")
-    d = {**STUDY, "sample_sizes": [2], "design": {"x": "normal", "beta": [1.0, 2.0]}}
+    # the plug-in raises when y[0] > 100; with an intercept of 1000 every fit fails (its probe
+    # fit at parse time, on data of its own, passes)
+    d = {
+        **STUDY,
+        "sample_sizes": [8],
+        "design": {"x": "normal", "beta": [1.0, 2.0], "intercept": 1000.0},
+        "estimators": [{"name": "sim_plugins:MedianInterceptOLS", "fail_above": 100.0}],
+    }
     with pytest.raises(
         SimulationError,
         match=r"exceed max_errors=0.*seed key '5:[0-9a-f]{16}:0:0'"
-        r".*n_samples=2.*replay",
+        r".*RuntimeError: y\[0\] = .*replay",
     ):
         run_study(Study.from_dict({**d, "max_errors": 0}), progress=False)
     table = run_study(Study.from_dict({**d, "max_errors": 100}), progress=False).replications
     assert len(table) == 12 * 3
     assert table["estimate"].isna().all() and not table["converged"].any()
-    assert table["error"].str.contains("too few rows").all()
+    assert table["error"].str.startswith("RuntimeError: y[0] = ").all()
     assert list(table["parameter"][:3]) == ["const", "x1", "x2"]
     assert np.isfinite(table["true_value"]).all()
