@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
@@ -237,10 +238,13 @@ class _Collector:
         return store.read_blocks(plan.source, plan.reuse, self.study.seed_block)
 
     def _frame(self, plan: CellPlan) -> pd.DataFrame:
+        # one DataFrame for all computed blocks (building one per block costs more than the
+        # small blocks' fits); the reused blocks are a prefix of the cell's blocks
         done = self.blocks.pop(plan.index)
-        frames = {b: columns_to_frame([cols]) for b, cols in done.items()}
-        frames.update(self._reused(plan))
-        return pd.concat([frames[b] for b in sorted(frames)], ignore_index=True)
+        frames = list(self._reused(plan).values())
+        if done:
+            frames.append(columns_to_frame([done[b] for b in sorted(done)]))
+        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
     def _finish(self, plan: CellPlan) -> None:
         frame = self._frame(plan)
@@ -253,7 +257,7 @@ class _Collector:
                     store.remove_cell(old)
         else:
             self.run._frames[plan.index] = frame
-        self.notes[plan.index] = cell_notes(frame)
+        self.notes[plan.index] = _notes(frame)
         self.run.cells_run += bool(plan.todo)
         self.run.status[plan.cell] = plan.status
 
@@ -269,6 +273,17 @@ class _Collector:
             f"{bad['seed_key']!r}: {bad['error']}. Replay its data with "
             f"tailreg.simulation.replay(study, {bad['seed_key']!r})."
         )
+
+
+def _notes(frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`cell_notes` of a cell's frame, from the first row of each (estimator,
+    replication) run (the notes are repeated on every parameter row; the same result on a
+    fraction of the rows)."""
+    rep = frame["replication"].to_numpy()
+    est = frame["estimator"].to_numpy()
+    first = np.ones(len(frame), bool)
+    first[1:] = (rep[1:] != rep[:-1]) | (est[1:] != est[:-1])
+    return cell_notes(frame.loc[first, list(NOTE_COLUMNS)])
 
 
 def _as_study(study: Study | str | Path | Mapping[str, Any]) -> Study:
