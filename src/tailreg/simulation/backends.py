@@ -28,7 +28,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from itertools import islice
 from numbers import Integral
@@ -63,7 +63,9 @@ class Backend:
 
     name = "backend"
 
-    def map_unordered(self, fn: Callable[[Any], Any], payloads: Iterable[Any]) -> Iterator[Any]:
+    def map_unordered(
+        self, fn: Callable[[Any], Any], payloads: Iterable[Any]
+    ) -> Generator[Any, None, None]:
         raise NotImplementedError
 
     def describe(self) -> dict[str, Any]:
