@@ -158,6 +158,15 @@ def test_bad_spec_names_the_key(path, value, match):
         Study.from_dict(with_(path, value))
 
 
+@pytest.mark.parametrize(("beta", "n"), [([1.0], 2), ([1.0, 2.0], 3), ([1.0, 2.0, 3.0], 4)])
+def test_n_at_most_p_plus_one_is_rejected_at_parse_time(beta, n):
+    d = {**with_(["design", "beta"], beta), "sample_sizes": [50, n]}
+    with pytest.raises(ValueError, match=rf"n = {n} is too small .*p \+ 1 = {len(beta) + 1}"):
+        Study.from_dict(d)
+    d["sample_sizes"] = [n + 1]  # one residual degree of freedom is enough
+    assert Study.from_dict(d).sample_sizes == (n + 1,)
+
+
 def test_law_level_errors_are_reported_with_the_key():
     d = with_(["errors", 0], {"law": "cauchy", "center": "mean"})
     with pytest.raises(ValueError, match=r"errors\[0\] \(cauchy\(\)"):

@@ -76,10 +76,13 @@ def test_kill_and_resume(tmp_path):
     # every file with a final name is complete (atomic rename); partial writes are .tmp only
     for p in finished:
         assert len(pd.read_parquet(p)) == 300 * 4
+    # every finished file has its checksum; anything else is a temporary file
+    for p in finished:
+        assert (cells_dir / (p.name + ".sha256")).is_file()
     assert all(
         p.name.startswith(".") and p.name.endswith(".tmp")
         for p in cells_dir.iterdir()
-        if p.suffix != ".parquet"
+        if p.suffix not in (".parquet", ".sha256")
     )
     before = {p.name: _digest(p) for p in finished}
 
@@ -158,24 +161,30 @@ def test_meta_json(tmp_path):
 def test_atomic_write_leaves_no_temporary(tmp_path):
     target = tmp_path / CELLS / "a.parquet"
     write_cell(target, pd.DataFrame({"a": [1.0, 2.0]}))
-    assert [p.name for p in target.parent.iterdir()] == ["a.parquet"]
+    assert sorted(p.name for p in target.parent.iterdir()) == ["a.parquet", "a.parquet.sha256"]
     (target.parent / ".b.parquet.123.tmp").write_bytes(b"partial")
     assert [p.name for p in clean_partials(tmp_path)] == [".b.parquet.123.tmp"]
-    assert [p.name for p in target.parent.iterdir()] == ["a.parquet"]
+    assert sorted(p.name for p in target.parent.iterdir()) == ["a.parquet", "a.parquet.sha256"]
 
 
 def test_failed_fits_are_rows_and_the_cap_stops_with_a_seed_key():
-    # n = 2 with two regressors: every fit fails ("too few rows")
-    d = {**STUDY, "sample_sizes": [2], "design": {"x": "normal", "beta": [1.0, 2.0]}}
+    # the plug-in raises when y[0] > 100; with an intercept of 1000 every fit fails (its probe
+    # fit at parse time, on data of its own, passes)
+    d = {
+        **STUDY,
+        "sample_sizes": [8],
+        "design": {"x": "normal", "beta": [1.0, 2.0], "intercept": 1000.0},
+        "estimators": [{"name": "sim_plugins:MedianInterceptOLS", "fail_above": 100.0}],
+    }
     with pytest.raises(
         SimulationError,
         match=r"exceed max_errors=0.*seed key '5:[0-9a-f]{16}:0:0'"
-        r".*n_samples=2.*replay",
+        r".*RuntimeError: y\[0\] = .*replay",
     ):
         run_study(Study.from_dict({**d, "max_errors": 0}), progress=False)
     table = run_study(Study.from_dict({**d, "max_errors": 100}), progress=False).replications
     assert len(table) == 12 * 3
     assert table["estimate"].isna().all() and not table["converged"].any()
-    assert table["error"].str.contains("too few rows").all()
+    assert table["error"].str.startswith("RuntimeError: y[0] = ").all()
     assert list(table["parameter"][:3]) == ["const", "x1", "x2"]
     assert np.isfinite(table["true_value"]).all()

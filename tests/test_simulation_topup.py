@@ -28,11 +28,11 @@ STUDY = {
 
 def test_reusable_blocks_rule():
     s = Study.from_dict(STUDY)
-    assert reusable_blocks(s.replace(replications=42), 25) == (0, 1)  # partial 2 recomputed
-    assert reusable_blocks(s.replace(replications=25), 25) == (0, 1, 2)
-    assert reusable_blocks(s.replace(replications=15), 25) == (0,)  # 5 of a full 10: no
-    assert reusable_blocks(s.replace(replications=10), 42) == (0,)
-    assert reusable_blocks(s.replace(replications=23), 25) == (0, 1)
+    assert tuple(reusable_blocks(s.replace(replications=42), 25)) == (0, 1)  # partial 2 recomputed
+    assert tuple(reusable_blocks(s.replace(replications=25), 25)) == (0, 1, 2)
+    assert tuple(reusable_blocks(s.replace(replications=15), 25)) == (0,)  # 5 of a full 10: no
+    assert tuple(reusable_blocks(s.replace(replications=10), 42)) == (0,)
+    assert tuple(reusable_blocks(s.replace(replications=23), 25)) == (0, 1)
 
 
 def test_topup_equals_a_fresh_larger_run(tmp_path):
@@ -84,9 +84,10 @@ def test_force_recomputes_and_other_changes_do_not_reuse(tmp_path):
 def test_failed_fits_in_reused_blocks_count_against_the_cap(tmp_path):
     d = {
         **STUDY,
-        "sample_sizes": [3],
-        "design": {"x": "normal", "beta": [1.0, 2.0]},  # n = 3, 3 coefficients: OLS fails
-        "estimators": [{"name": "ols"}],
+        "sample_sizes": [8],
+        # the plug-in raises when y[0] > 100: with an intercept of 1000 every fit fails
+        "design": {"x": "normal", "beta": [1.0, 2.0], "intercept": 1000.0},
+        "estimators": [{"name": "sim_plugins:MedianInterceptOLS", "fail_above": 100.0}],
         "replications": 10,
         "max_errors": 15,
     }

@@ -4,28 +4,81 @@ Subcommands::
 
     tailreg run STUDY.toml --out DIR [--backend serial|processes|dask] [--workers N]
                                      [--scheduler ADDRESS] [--block-size R] [--force] [--quiet]
+                                     [--allow-huge]
     tailreg summarize DIR [--format csv|markdown] [--output FILE]
     tailreg demo
     tailreg reproduce [--quick] [--only NAME ...] [--backend ...] [--workers N] [--out DIR]
 
+    tailreg --version
+
 Each subcommand is one ``_add_<name>(subparsers)`` function that registers its arguments and
 sets ``func``; a new subcommand (e.g. ``reproduce``) is one more such function in
-``SUBCOMMANDS``.
+``SUBCOMMANDS``. ``python -m tailreg`` is the same command (:mod:`tailreg.__main__`).
+
+Interrupting ``tailreg run`` (Ctrl-C, or SIGTERM) stops its workers at once and keeps every
+finished cell; the same command resumes. Exit status: 0 done, 1 the run failed, 2 bad
+arguments or study, 130 interrupted by SIGINT, 143 by SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from importlib import metadata
 
 import pandas as pd
 
 from . import demo, reproduce
 from .simulation import SimulationError, Study, read_results, run_study, summarize
 
-__all__ = ["SUBCOMMANDS", "build_parser", "main", "to_markdown"]
+__all__ = ["SUBCOMMANDS", "build_parser", "main", "positive_int", "to_markdown", "version"]
+
+
+def version() -> str:
+    """The installed tailreg version (package metadata), else the package's own."""
+    try:
+        return metadata.version("tailreg")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare source tree
+        from . import __version__
+
+        return __version__
+
+
+def positive_int(text: str) -> int:
+    """argparse type of ``--workers``: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {value}")
+    return value
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, turned into an exception so that the run stops like on Ctrl-C."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """While a run lasts, SIGTERM raises :class:`Terminated` (in the main thread only)."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 # --------------------------------------------------------------------------------------
@@ -40,17 +93,27 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"tailreg run: invalid study {args.study}: {exc}", file=sys.stderr)
         return 2
     try:
-        run = run_study(
-            study,
-            out=args.out,
-            backend=backend,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            force=args.force,
-            progress=not args.quiet,
-            block_size=args.block_size,
+        with _sigterm_interrupts():
+            run = run_study(
+                study,
+                out=args.out,
+                backend=backend,
+                workers=args.workers,
+                scheduler=args.scheduler,
+                force=args.force,
+                progress=not args.quiet,
+                block_size=args.block_size,
+                allow_huge=args.allow_huge,
+            )
+    except KeyboardInterrupt as exc:
+        what = "SIGTERM" if isinstance(exc, Terminated) else "interrupt"
+        print(
+            f"\ntailreg run: stopped by {what}; finished cells are kept in {args.out} and the "
+            "same command resumes",
+            file=sys.stderr,
         )
-    except (SimulationError, ValueError) as exc:
+        return 143 if isinstance(exc, Terminated) else 130
+    except (SimulationError, ValueError, OSError) as exc:  # ConnectionError is an OSError
         print(f"tailreg run: {exc}", file=sys.stderr)
         return 1
     if not args.quiet:
@@ -73,7 +136,9 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="default: serial, or dask when --scheduler is given",
     )
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: cores)")
+    p.add_argument(
+        "--workers", type=positive_int, default=None, help="worker processes (default: cores)"
+    )
     p.add_argument("--scheduler", default=None, help="address of a running dask scheduler")
     p.add_argument(
         "--block-size",
@@ -83,6 +148,11 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--force", action="store_true", help="recompute finished cells")
     p.add_argument("--quiet", action="store_true", help="no progress bar or final message")
+    p.add_argument(
+        "--allow-huge",
+        action="store_true",
+        help="run a study beyond the size caps (1e9 error draws, 2e8 numbers per seed block)",
+    )
     p.set_defaults(func=_cmd_run)
 
 
@@ -218,6 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Least squares is the Gaussian MLE: Monte Carlo studies of what heavy "
         "tails and skewness do to it, and what robust estimators buy instead.",
     )
+    parser.add_argument("--version", action="version", version=f"tailreg {version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in SUBCOMMANDS:
         add(sub)

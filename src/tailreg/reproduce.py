@@ -1,7 +1,10 @@
 """``tailreg reproduce``: run every study of the report and rebuild ``REPORT.md``.
 
 The studies are importable modules, found by name — nothing is executed from the working
-directory and nothing is put on ``sys.path``:
+directory and nothing is put on ``sys.path`` (while a study is imported, every ``sys.path``
+entry that is the working directory is taken off, so a stray ``tailreg_experiments/`` or
+plug-in module there is never imported, whether tailreg was started as ``tailreg``,
+``python -m tailreg`` or with ``PYTHONPATH=.``):
 
 * the built-in studies are the modules ``tailreg_experiments.<name>`` installed with tailreg
   (the folder ``experiments/`` of a checkout), in the report order of
@@ -22,9 +25,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import sys
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from importlib import metadata, resources
 from pathlib import Path
 from types import ModuleType
@@ -49,9 +55,39 @@ ENTRY_POINT_GROUP = "tailreg.studies"
 _TITLE = "# Least squares under skewed and heavy-tailed errors — and what robust estimators buy"
 
 
+@contextmanager
+def _outside_working_directory() -> Iterator[None]:
+    """Import with every ``sys.path`` entry that is the working directory taken off."""
+    cwd = os.path.realpath(os.getcwd())
+    saved = list(sys.path)
+    sys.path[:] = [p for p in saved if os.path.realpath(p or os.curdir) != cwd]
+    try:
+        yield
+    finally:
+        # keep what the import added (e.g. .pth processing), restore what was taken off
+        sys.path[:] = saved + [p for p in sys.path if p not in saved]
+
+
+def _import(name: str) -> ModuleType:
+    with _outside_working_directory():
+        module = importlib.import_module(name)
+    origin = getattr(module, "__file__", None)
+    if origin is not None:
+        top = name.partition(".")[0]
+        cwd = Path(os.getcwd()).resolve()
+        shadow = (cwd / top, cwd / f"{top}.py")
+        path = Path(origin).resolve()
+        if any(path == s or s in path.parents for s in shadow):
+            raise RuntimeError(
+                f"{name} was imported from the working directory ({origin}); refusing to run "
+                "it. Move that file away or run from another directory."
+            )
+    return module
+
+
 def _builtin_package() -> ModuleType:
     try:
-        return importlib.import_module(BUILTIN_PACKAGE)
+        return _import(BUILTIN_PACKAGE)
     except ImportError as exc:
         raise RuntimeError(
             f"the built-in studies ({BUILTIN_PACKAGE}) are not installed: reinstall tailreg "
@@ -100,7 +136,7 @@ def load_study(name: str) -> Any:
     ``main`` or ``report_section``.
     """
     if name in builtin_studies():
-        study: Any = importlib.import_module(f"{BUILTIN_PACKAGE}.{name}")
+        study: Any = _import(f"{BUILTIN_PACKAGE}.{name}")
         origin = f"{BUILTIN_PACKAGE}.{name}"
     else:
         plugins = _plugins()
@@ -108,7 +144,8 @@ def load_study(name: str) -> Any:
             raise ValueError(f"unknown study {name!r}; available: {', '.join(available_studies())}")
         origin = f"{plugins[name].value} (entry point {ENTRY_POINT_GROUP!r})"
         try:
-            study = plugins[name].load()
+            with _outside_working_directory():
+                study = plugins[name].load()
         except Exception as exc:
             raise ValueError(f"study {name!r}: cannot load {origin}: {exc}") from exc
     missing = [a for a in ("main", "report_section") if not callable(getattr(study, a, None))]
@@ -177,7 +214,7 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
         "inference, robustness, network; or an installed plug-in study)",
     )
     ap.add_argument("--backend", default="processes", choices=["serial", "processes", "dask"])
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--workers", type=_positive_int, default=2, help="worker processes (>= 1)")
     ap.add_argument(
         "--out",
         type=Path,
@@ -188,11 +225,33 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--report-only", action="store_true", help="only rebuild REPORT.md")
 
 
+def _positive_int(text: str) -> int:
+    from .cli import positive_int  # the CLI's type; imported late (cli imports this module)
+
+    return positive_int(text)
+
+
+def _check_out(out: Path) -> None:
+    """A clear exit (no traceback) for an output folder that cannot be used."""
+    if out.exists() and not out.is_dir():
+        raise SystemExit(f"tailreg reproduce: --out {out} is a file, not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-probe.{os.getpid()}.tmp"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise SystemExit(
+            f"tailreg reproduce: cannot write to --out {out}: {exc.strerror or exc}"
+        ) from None
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the studies of ``args`` (see :func:`add_arguments`) and rebuild the report."""
     out = args.out or Path("results-quick" if args.quick else "results")
     if args.quick and out.resolve() == Path("results").resolve():
         raise SystemExit("--quick never writes into results/ (the committed full run)")
+    _check_out(out)
     studies = list(args.only or builtin_studies())
     known = available_studies()
     unknown = [s for s in studies if s not in known]

@@ -13,12 +13,15 @@ warning counts.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
@@ -28,7 +31,16 @@ from .engine import _run_task, columns_to_frame
 from .metrics import NOTE_COLUMNS, cell_notes, summarize
 from .spec import Cell, Study
 
-__all__ = ["CellPlan", "SimulationError", "StudyRun", "plan_cells", "run_study"]
+__all__ = [
+    "MAX_BLOCK_VALUES",
+    "MAX_DRAWS",
+    "CellPlan",
+    "SimulationError",
+    "StudyRun",
+    "check_size",
+    "plan_cells",
+    "run_study",
+]
 
 
 class SimulationError(RuntimeError):
@@ -44,11 +56,11 @@ class CellPlan:
     index : int
         Position in ``study.cells()``.
     cell : Cell
-    todo : tuple of int
-        Seed blocks to compute.
+    todo : sequence of int
+        Seed blocks to compute (a ``range``: plans stay small however many blocks).
     source : Path or None
         Stored file whose blocks ``reuse`` are taken.
-    reuse : tuple of int
+    reuse : sequence of int
     prior_errors : int
         Failed (replication, estimator) pairs in the reused blocks.
     stored : bool
@@ -57,9 +69,9 @@ class CellPlan:
 
     index: int
     cell: Cell
-    todo: tuple[int, ...]
+    todo: Sequence[int]
     source: Path | None = None
-    reuse: tuple[int, ...] = ()
+    reuse: Sequence[int] = ()
     prior_errors: int = 0
     stored: bool = False
 
@@ -77,12 +89,44 @@ def _failed_pairs(replication: Any, estimator: Any, error: Any) -> int:
     return len(set(zip(replication[bad], estimator[bad], strict=True)))
 
 
+def _verified_cells(out: Path, study: Study, cell: Cell, unchecked: list[Path]) -> dict[int, Path]:
+    """The stored files of a cell that pass :func:`store.verify_cell`, by replication count.
+
+    A file that fails is moved aside (``<file>.corrupt``) with a warning naming it; files
+    without a checksum that pass are appended to ``unchecked``.
+    """
+    labels = [e.display for e in study.estimators]
+    good = {}
+    for r, path in store.stored_cells(out, study, cell).items():
+        verdict = store.verify_cell(
+            path, replications=r, estimators=labels, columns=store.CELL_COLUMNS
+        )
+        if verdict.ok:
+            good[r] = path
+            if not verdict.checksummed:
+                unchecked.append(path)
+            continue
+        aside = store.set_aside(path)
+        warnings.warn(
+            f"stored cell {path} failed verification ({verdict.reason}): moved to "
+            f"{aside.name}; its cell is recomputed",
+            store.StoreWarning,
+            stacklevel=3,
+        )
+    return good
+
+
 def plan_cells(study: Study, out: Path | None, force: bool = False) -> list[CellPlan]:
-    """A :class:`CellPlan` per cell: reuse what the store holds (unless ``force``)."""
-    everything = tuple(range(study.n_blocks))
+    """A :class:`CellPlan` per cell: reuse what the store holds (unless ``force``).
+
+    Every stored file is verified first (:func:`tailreg.simulation.store.verify_cell`); one
+    that fails is set aside and its cell recomputed, with a warning naming the file.
+    """
+    everything = range(study.n_blocks)
     plans = []
+    unchecked: list[Path] = []
     for i, cell in enumerate(study.cells()):
-        stored = {} if out is None or force else store.stored_cells(out, study, cell)
+        stored = {} if out is None or force else _verified_cells(out, study, cell, unchecked)
         if study.replications in stored:
             plans.append(CellPlan(i, cell, (), stored[study.replications], everything, stored=True))
             continue
@@ -95,8 +139,16 @@ def plan_cells(study: Study, out: Path | None, force: bool = False) -> list[Cell
         cols = ["replication", "estimator", "error"]
         old = store.read_blocks(stored[best[1]], reuse, study.seed_block, columns=cols)
         errs = sum(_failed_pairs(*(f[c].to_numpy() for c in cols)) for f in old.values())
-        todo = tuple(b for b in everything if b not in reuse)
+        todo = range(len(reuse), study.n_blocks)  # reuse is a prefix of the blocks
         plans.append(CellPlan(i, cell, todo, stored[best[1]], reuse, errs))
+    if unchecked:
+        warnings.warn(
+            f"{len(unchecked)} stored cell file(s) have no checksum (written by an older "
+            f"tailreg), e.g. {unchecked[0]}: they were read in full and have the expected rows "
+            "and columns, so they are reused; --force rewrites them with checksums",
+            store.StoreWarning,
+            stacklevel=2,
+        )
     return plans
 
 
@@ -186,10 +238,13 @@ class _Collector:
         return store.read_blocks(plan.source, plan.reuse, self.study.seed_block)
 
     def _frame(self, plan: CellPlan) -> pd.DataFrame:
+        # one DataFrame for all computed blocks (building one per block costs more than the
+        # small blocks' fits); the reused blocks are a prefix of the cell's blocks
         done = self.blocks.pop(plan.index)
-        frames = {b: columns_to_frame([cols]) for b, cols in done.items()}
-        frames.update(self._reused(plan))
-        return pd.concat([frames[b] for b in sorted(frames)], ignore_index=True)
+        frames = list(self._reused(plan).values())
+        if done:
+            frames.append(columns_to_frame([done[b] for b in sorted(done)]))
+        return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
     def _finish(self, plan: CellPlan) -> None:
         frame = self._frame(plan)
@@ -199,10 +254,10 @@ class _Collector:
             store.write_cell(path, frame)
             for r, old in store.stored_cells(out, self.study, plan.cell).items():
                 if r < self.study.replications:  # its full blocks live on in the new file
-                    old.unlink(missing_ok=True)
+                    store.remove_cell(old)
         else:
             self.run._frames[plan.index] = frame
-        self.notes[plan.index] = cell_notes(frame)
+        self.notes[plan.index] = _notes(frame)
         self.run.cells_run += bool(plan.todo)
         self.run.status[plan.cell] = plan.status
 
@@ -220,6 +275,17 @@ class _Collector:
         )
 
 
+def _notes(frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`cell_notes` of a cell's frame, from the first row of each (estimator,
+    replication) run (the notes are repeated on every parameter row; the same result on a
+    fraction of the rows)."""
+    rep = frame["replication"].to_numpy()
+    est = frame["estimator"].to_numpy()
+    first = np.ones(len(frame), bool)
+    first[1:] = (rep[1:] != rep[:-1]) | (est[1:] != est[:-1])
+    return cell_notes(frame.loc[first, list(NOTE_COLUMNS)])
+
+
 def _as_study(study: Study | str | Path | Mapping[str, Any]) -> Study:
     if isinstance(study, Study):
         return study
@@ -230,13 +296,55 @@ def _as_study(study: Study | str | Path | Mapping[str, Any]) -> Study:
     raise TypeError(f"study must be a Study, a TOML path or a dict, got {type(study).__name__}")
 
 
-def _payloads(study: Study, plans: list[CellPlan], per_task: int) -> list[tuple]:
-    """Tasks of up to ``per_task`` consecutive seed blocks to compute, in grid order."""
-    return [
-        (study, p.index, p.cell, p.todo[k : k + per_task])
-        for p in plans
-        for k in range(0, len(p.todo), per_task)
-    ]
+def _payloads(study: Study, plans: list[CellPlan], per_task: int) -> Iterator[tuple]:
+    """Tasks of up to ``per_task`` consecutive seed blocks to compute, in grid order.
+
+    A generator: the backends pull payloads as workers free up, so none is built ahead.
+    """
+    for p in plans:
+        for k in range(0, len(p.todo), per_task):
+            yield (study, p.index, p.cell, p.todo[k : k + per_task])
+
+
+#: most error draws (replications x n, summed over the cells) a run accepts without
+#: ``allow_huge`` — 8 GB of errors alone, hours of fitting on a workstation
+MAX_DRAWS = 10**9
+#: most numbers in one seed block's data (seed_block x n x (p + 2): X, y, the design)
+#: without ``allow_huge`` — 1.6 GB of float64 in one task
+MAX_BLOCK_VALUES = 2 * 10**8
+
+
+def check_size(study: Study, allow_huge: bool = False) -> None:
+    """Refuse an absurdly large study up front (see :data:`MAX_DRAWS`,
+    :data:`MAX_BLOCK_VALUES`) unless ``allow_huge``."""
+    if allow_huge:
+        return
+    cells = study.cells()
+    draws = sum(study.replications * c.n for c in cells)
+    hint = "; pass allow_huge=True (tailreg run --allow-huge) if you mean it"
+    if draws > MAX_DRAWS:
+        raise ValueError(
+            f"study {study.name!r} asks for {draws:.3g} error draws (replications "
+            f"{study.replications} x n over {len(cells)} cells), beyond the cap of "
+            f"{MAX_DRAWS:.0e}: lower replications or sample_sizes{hint}"
+        )
+    worst = max(cells, key=lambda c: c.n * (c.design.p + 2))
+    values = min(study.seed_block, study.replications) * worst.n * (worst.design.p + 2)
+    if values > MAX_BLOCK_VALUES:
+        raise ValueError(
+            f"study {study.name!r}: one seed block of cell {worst.key!r} holds {values:.3g} "
+            f"numbers (seed_block {study.seed_block} x n {worst.n} x (p + 2)), beyond the cap "
+            f"of {MAX_BLOCK_VALUES:.0e} ({8 * MAX_BLOCK_VALUES / 1e9:.1f} GB): lower "
+            f"seed_block{hint}"
+        )
+
+
+def _replications_in(study: Study, blocks: Sequence[int]) -> int:
+    """Replications held by some seed blocks (a range of blocks without a loop)."""
+    if isinstance(blocks, range) and blocks.step == 1:  # replications start*S .. stop*S - 1
+        R, S = study.replications, study.seed_block
+        return max(0, min(blocks.stop * S, R) - min(blocks.start * S, R))
+    return sum(study.block_size(b) for b in blocks)
 
 
 def _notes_of(out: Path | None, study: Study, plans: list[CellPlan], col: _Collector) -> dict:
@@ -279,6 +387,7 @@ def run_study(
     force: bool = False,
     progress: bool = True,
     block_size: int | None = None,
+    allow_huge: bool = False,
 ) -> StudyRun:
     """Run a Monte Carlo study.
 
@@ -301,6 +410,10 @@ def run_study(
     block_size : int, optional
         Replications per task, a multiple of ``study.seed_block`` (default: 5 seed blocks).
         It changes only how work is split between workers, never the results.
+    allow_huge : bool
+        Accept a study beyond the size caps (:data:`MAX_DRAWS` error draws,
+        :data:`MAX_BLOCK_VALUES` numbers per seed block); otherwise such a study is a
+        ``ValueError`` before anything runs.
 
     Returns
     -------
@@ -315,10 +428,11 @@ def run_study(
             f"block_size must be a positive multiple of the study's seed_block={S}, "
             f"got {block_size}"
         )
+    check_size(study, allow_huge)
     be = get_backend(backend, workers, scheduler)
     t0 = time.perf_counter()
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    outp = Path(out) if out is not None else None
+    outp = store.prepare_out(out) if out is not None else None
     plans = plan_cells(study, outp, force)
     run = StudyRun(study, outp)
     for p in plans:
@@ -328,7 +442,6 @@ def run_study(
             run.status[p.cell] = "reused"
     meta = {"started": started, **be.describe()}
     if outp is not None:
-        outp.mkdir(parents=True, exist_ok=True)
         store.clean_partials(outp)
         store.write_meta(outp, study, run.status, finished=None, **meta)
     collector = _Collector(study, plans, run)
@@ -338,6 +451,12 @@ def run_study(
         _execute(study, plans, be, block_size // S, collector, progress)
     except SimulationError as exc:
         failure = str(exc)
+        raise
+    except KeyboardInterrupt:
+        failure = "interrupted (finished cells are kept; rerun to resume)"
+        raise
+    except BaseException as exc:
+        failure = f"{type(exc).__name__}: {exc}"
         raise
     finally:
         run.wall_time = time.perf_counter() - t0
@@ -375,7 +494,7 @@ def _execute(
 ) -> None:
     """Run the tasks on the backend under a progress bar; the collector files the results."""
     n_cells = len(plans)
-    reused = sum(study.block_size(b) for p in plans for b in p.reuse)
+    reused = sum(_replications_in(study, p.reuse) for p in plans)
     done = sum(1 for p in plans if not p.todo)
     with tqdm(
         total=n_cells * study.replications,
@@ -386,8 +505,10 @@ def _execute(
         dynamic_ncols=True,
     ) as bar:
         bar.set_postfix_str(f"cells {done}/{n_cells}")
-        for index, parts, _secs in be.map_unordered(_run_task, _payloads(study, plans, per_task)):
-            bar.update(collector.add(index, parts))
-            if index not in collector.blocks:
-                done += 1
-                bar.set_postfix_str(f"cells {done}/{n_cells}")
+        results = be.map_unordered(_run_task, _payloads(study, plans, per_task))
+        with closing(results):  # a failure here stops the backend's workers at once
+            for index, parts, _secs in results:
+                bar.update(collector.add(index, parts))
+                if index not in collector.blocks:
+                    done += 1
+                    bar.set_postfix_str(f"cells {done}/{n_cells}")

@@ -388,6 +388,15 @@ def _designs(d: Mapping[str, Any], base: Path | None) -> tuple[Design, ...]:
 
 def _check_sizes(designs: tuple[Design, ...], sizes: tuple[int, ...], many: bool) -> None:
     for i, des in enumerate(designs):
+        where = f"designs[{i}]" if many else "design"
+        small = [n for n in sizes if n <= des.p + 1]
+        if small:
+            # n <= p + 1 leaves no residual degrees of freedom: no scale, no standard error
+            raise ValueError(
+                f"sample_sizes: n = {small[0]} is too small for {where} with p = {des.p} "
+                f"slope(s) and an intercept: every sample size must exceed p + 1 = "
+                f"{des.p + 1}, so that the residuals have a degree of freedom"
+            )
         for n in sizes:
             try:
                 des.regressors.check_n(n)

@@ -10,6 +10,19 @@ A cell file is written to a temporary name in the same directory and moved into 
 ``os.replace`` (atomic on POSIX), so a file with the final name is always complete: a run
 killed mid-write leaves at most a ``.*.tmp`` file, which the next run deletes.
 
+**Integrity.** Beside every cell file, ``<file>.sha256`` holds the sha256 of its bytes in
+``sha256sum`` format (``sha256sum -c`` checks it by hand), written at the same time: the
+Parquet file goes to a temporary name and is synced, the checksum is computed from it and
+moved into place, and only then is the Parquet file renamed — so a finished cell always has
+its checksum, and a run killed between the two renames leaves a checksum that does not
+match (the cell is recomputed). Before a run reuses a stored file it is verified
+(:func:`verify_cell`): the checksum matches, the file opens as Parquet, it has the columns
+every cell has, and every estimator of the study has each replication ``0 .. R - 1``
+equally often. A file that fails is moved aside to ``<file>.corrupt`` and the cell is
+recomputed, with a :class:`StoreWarning` naming the file. Files written before checksums
+existed (no ``.sha256``) are read in full instead (every page decoded) and shape-checked;
+they are reused when they pass, with one warning per run saying how many there were.
+
 The fingerprint (:meth:`Study.fingerprint`) hashes everything that determines a cell's rows
 *except* the replication count: cell key, labels, seed, seed block, estimators. So a changed
 study never reuses a stale file, adding cells leaves the existing files valid, and a rerun
@@ -24,19 +37,23 @@ deleted once the new one is written (its full blocks live on in it); one with mo
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy
+import numpy as np
 import pandas as pd
 import pyarrow
+import pyarrow.parquet as pq
 import scipy
 
 from .. import __version__
@@ -44,14 +61,23 @@ from .spec import Cell, Study
 
 __all__ = [
     "CELLS",
+    "CELL_COLUMNS",
     "META",
+    "StoreWarning",
+    "Verdict",
     "cell_path",
+    "checksum_path",
     "clean_partials",
+    "file_sha256",
+    "prepare_out",
     "read_blocks",
     "read_meta",
     "read_results",
+    "remove_cell",
     "reusable_blocks",
+    "set_aside",
     "stored_cells",
+    "verify_cell",
     "write_cell",
     "write_meta",
     "write_run_meta",
@@ -59,6 +85,36 @@ __all__ = [
 
 CELLS = "cells"
 META = "meta.json"
+#: suffix of the checksum file beside a cell file
+CHECKSUM = ".sha256"
+#: suffix a failed cell file is renamed to
+CORRUPT = ".corrupt"
+#: columns every cell file has (the ``se_<kind>`` columns depend on the estimators)
+CELL_COLUMNS = (
+    "design",
+    "law",
+    "n",
+    "replication",
+    "estimator",
+    "parameter",
+    "estimate",
+    "scale",
+    "converged",
+    "n_iter",
+    "error",
+    "seed_key",
+    "true_value",
+    "pseudo_true",
+    "avar",
+    "crlb",
+    "theory",
+    "n_warnings",
+    "warning",
+)
+
+
+class StoreWarning(RuntimeWarning):
+    """A stored file failed its verification (and is recomputed), or has no checksum."""
 
 
 def _slug(s: str, width: int = 40) -> str:
@@ -94,14 +150,16 @@ def _block_count(replications: int, seed_block: int, block: int) -> int:
     return max(0, min(seed_block, replications - block * seed_block))
 
 
-def reusable_blocks(study: Study, stored_replications: int) -> tuple[int, ...]:
-    """Seed blocks of a stored run with ``stored_replications`` that ``study`` can reuse."""
+def reusable_blocks(study: Study, stored_replications: int) -> range:
+    """Seed blocks of a stored run with ``stored_replications`` that ``study`` can reuse.
+
+    Block ``b`` is reusable when it holds as many replications in both runs: every block
+    when the counts are equal, else the blocks that are full in both (a prefix).
+    """
+    if stored_replications == study.replications:
+        return range(study.n_blocks)
     S = study.seed_block
-    return tuple(
-        b
-        for b in range(study.n_blocks)
-        if study.block_size(b) == _block_count(stored_replications, S, b)
-    )
+    return range(min(stored_replications, study.replications) // S)
 
 
 def read_blocks(
@@ -110,7 +168,33 @@ def read_blocks(
     """The rows of some seed blocks of a cell file (block = replication // seed_block)."""
     frame = pd.read_parquet(path, columns=columns)
     block = frame["replication"].to_numpy() // seed_block
-    return {b: frame.loc[block == b].reset_index(drop=True) for b in blocks if (block == b).any()}
+    wanted = set(blocks)
+    return {
+        int(b): part.reset_index(drop=True)
+        for b, part in frame.groupby(block, sort=True)
+        if int(b) in wanted
+    }
+
+
+def prepare_out(out: str | Path) -> Path:
+    """Create the output directory (and ``cells/``) and check that it is writable.
+
+    Raises a ``ValueError`` naming the problem — a file in the way, a directory that cannot
+    be created or written — before any work starts.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"output directory {out} is a file, not a directory")
+    try:
+        (out / CELLS).mkdir(parents=True, exist_ok=True)
+        probe = out / CELLS / f".write-probe.{os.getpid()}.tmp"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ValueError(
+            f"cannot write to the output directory {out}: {exc.strerror or exc}"
+        ) from None
+    return out
 
 
 def _fsync_dir(path: Path) -> None:
@@ -126,19 +210,176 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def checksum_path(path: Path) -> Path:
+    """The checksum file beside a stored file: ``<file>.sha256``."""
+    return path.with_name(path.name + CHECKSUM)
+
+
+def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
+    """sha256 hex digest of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
 def write_cell(path: Path, frame: pd.DataFrame) -> None:
-    """Write a cell's rows atomically: temporary file in the same directory, then rename."""
+    """Write a cell's rows atomically, with its checksum (see the module notes).
+
+    The Parquet file is written to a temporary name in the same directory and synced; its
+    sha256 goes to ``<file>.sha256`` (also through a temporary file); then the Parquet file
+    is renamed into place. A reader sees either no file, or a file with its checksum (a
+    crash between the two renames leaves a stale checksum: the file fails verification and
+    is recomputed, never silently reused).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    side = checksum_path(path)
+    side_tmp = side.with_name(f".{side.name}.{os.getpid()}.tmp")
     try:
         frame.to_parquet(tmp, index=False)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
+        _write_synced(side_tmp, f"{file_sha256(tmp)}  {path.name}\n".encode())
+        os.replace(side_tmp, side)
         os.replace(tmp, path)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        for t in (tmp, side_tmp):
+            if t.exists():
+                t.unlink()
     _fsync_dir(path.parent)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Outcome of :func:`verify_cell`.
+
+    Attributes
+    ----------
+    ok : bool
+        The file can be reused.
+    reason : str
+        Why not ("" when ``ok``).
+    checksummed : bool
+        The file had a checksum (False: written before checksums, verified by reading).
+    """
+
+    ok: bool
+    reason: str = ""
+    checksummed: bool = True
+
+
+def _recorded_sha(side: Path) -> str | None:
+    try:
+        text = side.read_text().split()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text[0] if text and re.fullmatch(r"[0-9a-f]{64}", text[0]) else None
+
+
+def _shape_problem(
+    table: Any, replications: int | None, estimators: Sequence[str] | None
+) -> str | None:
+    """Why a cell table lacks the expected rows or columns, or None."""
+    missing = [c for c in ("replication", "estimator") if c not in table.column_names]
+    if missing:
+        return f"columns {missing} missing"
+    if table.num_rows == 0:
+        return "no rows"
+    frame = table.select(["replication", "estimator"]).to_pandas()
+    rep = frame["replication"].to_numpy(dtype=np.int64)
+    est = frame["estimator"].to_numpy(dtype=object)
+    names = sorted(set(est.tolist()))
+    if estimators is not None and names != sorted(estimators):
+        return f"estimators {names}, expected {sorted(estimators)}"
+    for name in names:
+        r = rep[est == name]
+        if replications is not None and (r.min() < 0 or r.max() >= replications):
+            return f"estimator {name!r}: replications outside 0..{replications - 1}"
+        counts = np.bincount(r - r.min() if replications is None else r)
+        if replications is not None and len(counts) < replications:
+            return f"estimator {name!r}: replications missing (expected {replications})"
+        if counts.min() == 0 or counts.min() != counts.max():
+            return f"estimator {name!r}: replications missing or repeated unevenly"
+    return None
+
+
+def verify_cell(
+    path: Path,
+    *,
+    replications: int | None = None,
+    estimators: Sequence[str] | None = None,
+    columns: Sequence[str] = (),
+) -> Verdict:
+    """Check a stored file before it is reused (see the module notes).
+
+    Parameters
+    ----------
+    path : the Parquet file
+    replications : int, optional
+        Replications it must hold: every estimator has each of ``0 .. replications - 1``
+        equally often (one row per parameter).
+    estimators : sequence of str, optional
+        The estimator labels it must hold, exactly.
+    columns : sequence of str
+        Columns it must have.
+
+    Returns
+    -------
+    Verdict
+        With the checksum: the file's sha256 must match it, then its footer is read and the
+        shape columns decoded. Without one: the whole file is decoded (so a damaged page
+        fails) and shape-checked, and ``checksummed`` is False.
+    """
+    side = checksum_path(path)
+    checksummed = side.is_file()
+    if checksummed:
+        recorded = _recorded_sha(side)
+        if recorded is None:
+            return Verdict(False, f"unreadable checksum file {side.name}")
+        if file_sha256(path) != recorded:
+            return Verdict(False, "sha256 does not match the checksum written with it")
+    try:
+        if checksummed:
+            pf = pq.ParquetFile(path)
+            names = pf.schema_arrow.names
+            wanted = [c for c in ("replication", "estimator") if c in names]
+            table = pf.read(columns=wanted) if wanted else None
+        else:
+            table = pq.read_table(path)
+            names = table.column_names
+    except Exception as exc:  # any pyarrow failure means an unreadable file
+        return Verdict(False, f"not readable as Parquet ({type(exc).__name__}: {exc})", checksummed)
+    missing = [c for c in columns if c not in names]
+    if missing:
+        return Verdict(False, f"columns {missing} missing", checksummed)
+    if table is not None and (replications is not None or estimators is not None):
+        problem = _shape_problem(table, replications, estimators)
+        if problem:
+            return Verdict(False, problem, checksummed)
+    return Verdict(True, "", checksummed)
+
+
+def set_aside(path: Path) -> Path:
+    """Move a file that failed verification to ``<file>.corrupt`` (its checksum deleted)."""
+    target = path.with_name(path.name + CORRUPT)
+    os.replace(path, target)
+    checksum_path(path).unlink(missing_ok=True)
+    return target
+
+
+def remove_cell(path: Path) -> None:
+    """Delete a stored file and its checksum."""
+    path.unlink(missing_ok=True)
+    checksum_path(path).unlink(missing_ok=True)
 
 
 def clean_partials(out: str | Path) -> list[Path]:

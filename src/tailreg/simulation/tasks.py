@@ -12,7 +12,10 @@ them to :func:`run_tasks`, which gives them the engine's guarantees:
 * **one file per task**, written atomically (:func:`tailreg.simulation.store.write_cell`)
   under a name that fingerprints the key, the seed and the payload, so a changed task never
   reuses a stale file;
-* **resume** — a rerun skips the tasks whose file exists (``force=True`` recomputes them);
+* **resume** — a rerun skips the tasks whose file exists and passes its verification
+  (:func:`tailreg.simulation.store.verify_cell`: checksum, readable Parquet); a file that
+  fails is set aside with a warning naming it and its task recomputed (``force=True``
+  recomputes every task);
 * **backends** — ``serial``, ``processes`` or ``dask``
   (:func:`tailreg.simulation.backends.get_backend`), every task under one BLAS thread, so
   the numbers do not depend on the backend; the parent process alone writes the files;
@@ -37,6 +40,7 @@ import hashlib
 import json
 import re
 import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +53,7 @@ from tqdm.auto import tqdm
 
 from .backends import Backend, get_backend
 from .seeds import key_words
-from .store import write_cell
+from .store import StoreWarning, set_aside, verify_cell, write_cell
 
 __all__ = ["Task", "TaskError", "TaskRun", "read_tasks", "run_tasks", "task_seed"]
 
@@ -240,7 +244,16 @@ def run_tasks(
     outp.mkdir(parents=True, exist_ok=True)
     _clean(outp)
     t0 = time.perf_counter()
-    todo = [i for i, t in enumerate(tasks) if force or not (outp / t.file_name).is_file()]
+    unchecked: list[Path] = []
+    todo = [i for i, t in enumerate(tasks) if force or not _reusable(outp / t.file_name, unchecked)]
+    if unchecked:
+        warnings.warn(
+            f"{len(unchecked)} task file(s) under {outp} have no checksum (written by an older "
+            f"tailreg), e.g. {unchecked[0].name}: they read back in full, so they are reused; "
+            "force=True rewrites them with checksums",
+            StoreWarning,
+            stacklevel=2,
+        )
     run = TaskRun(tasks, outp, skipped=len(tasks) - len(todo))
 
     bar = tqdm(
@@ -262,6 +275,29 @@ def run_tasks(
         bar.close()
     run.wall_time = time.perf_counter() - t0
     return run
+
+
+def _reusable(path: Path, unchecked: list[Path]) -> bool:
+    """A finished task file that passes :func:`~tailreg.simulation.store.verify_cell`.
+
+    One that fails is moved aside (``<file>.corrupt``) with a warning naming it, and its task
+    is recomputed; one without a checksum (older tailreg) is noted for a single warning.
+    """
+    if not path.is_file():
+        return False
+    verdict = verify_cell(path)
+    if verdict.ok:
+        if not verdict.checksummed:
+            unchecked.append(path)
+        return True
+    aside = set_aside(path)
+    warnings.warn(
+        f"stored task file {path} failed verification ({verdict.reason}): moved to "
+        f"{aside.name}; the task is recomputed",
+        StoreWarning,
+        stacklevel=3,
+    )
+    return False
 
 
 def _clean(folder: Path) -> None:
