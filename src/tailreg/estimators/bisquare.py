@@ -61,7 +61,15 @@ class Bisquare(BootstrapMixin, MEstimatorMixin, BaseRegressor):
     """
 
     _cov_kinds = (
-        "H1", "sandwich", "HC0", "HC1", "HC2", "HC3", "HAC", "cluster", "bootstrap",
+        "H1",
+        "sandwich",
+        "HC0",
+        "HC1",
+        "HC2",
+        "HC3",
+        "HAC",
+        "cluster",
+        "bootstrap",
     )
     study_name = "bisquare"
     objective_doc = "sum of rho_c(r_i / s) at the final scale s"

@@ -64,7 +64,15 @@ class Huber(BootstrapMixin, MEstimatorMixin, BaseRegressor):
     """
 
     _cov_kinds = (
-        "H1", "sandwich", "HC0", "HC1", "HC2", "HC3", "HAC", "cluster", "bootstrap",
+        "H1",
+        "sandwich",
+        "HC0",
+        "HC1",
+        "HC2",
+        "HC3",
+        "HAC",
+        "cluster",
+        "bootstrap",
     )
     study_name = "huber"
     objective_doc = "sum of rho_k(r_i / s) at the final scale s"

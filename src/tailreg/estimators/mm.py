@@ -106,7 +106,15 @@ class MM(BootstrapMixin, BaseRegressor):
     """
 
     _cov_kinds = (
-        "avar1", "sandwich", "HC0", "HC1", "HC2", "HC3", "HAC", "cluster", "bootstrap",
+        "avar1",
+        "sandwich",
+        "HC0",
+        "HC1",
+        "HC2",
+        "HC3",
+        "HAC",
+        "cluster",
+        "bootstrap",
     )
     study_name = "mm"
     objective_doc = "sum of rho_c(r_i / s) of the M-step at the S-scale s"

@@ -389,8 +389,9 @@ class QuantileCluster(_QuantileKind):
     Not registered itself: the one ``"cluster"`` kind (:class:`tailreg.inference.cluster.Cluster`)
     hands quantile fits (their context carries ``tau``) to it, so ``with_cov("cluster")`` means
     the same thing for every estimator. Options: ``groups`` (n,) cluster labels, required
-    (``with_cov("cluster", groups=...)``, or the groups a formula fit recorded). With weights :math:`v_i` the scaled rows are used,
-    as for every quantile kind (:math:`\psi_\tau(v_ir_i) = \psi_\tau(r_i)`).
+    (``with_cov("cluster", groups=...)``, or the groups a formula fit recorded). With weights
+    :math:`v_i` the scaled rows are used, as for every quantile kind
+    (:math:`\psi_\tau(v_ir_i) = \psi_\tau(r_i)`).
     """
 
     name = "cluster"

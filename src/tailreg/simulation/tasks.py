@@ -161,9 +161,13 @@ def _blas_controller() -> Any:
     return ThreadpoolController()
 
 
-def _run_one(payload: tuple[Callable[[Task], pd.DataFrame], int, Task]) -> tuple[int, Any]:
-    """Task function of the backends (top level, picklable): one task under one BLAS thread."""
-    fn, index, task = payload
+def _run_one(payload: tuple[int, Callable[[Task], pd.DataFrame], Task]) -> tuple[int, Any]:
+    """Task function of the backends (top level, picklable): one task under one BLAS thread.
+
+    The payload starts with the index, not the function: dask before 2024.12 reads a tuple
+    whose first item is callable as a task of its graph and would call it.
+    """
+    index, fn, task = payload
     try:
         with _blas_controller().limit(limits=1):
             frame = fn(task)
@@ -266,7 +270,7 @@ def run_tasks(
     )
     be = get_backend(backend, workers, scheduler)
     try:
-        payloads = [(fn, i, tasks[i]) for i in todo]
+        payloads = [(i, fn, tasks[i]) for i in todo]
         for index, frame in be.map_unordered(_run_one, payloads):
             write_cell(outp / tasks[index].file_name, frame)
             run.computed += 1
