@@ -113,7 +113,9 @@ def check_weights(w: Any, shape: tuple[int, ...], name: str = "sample_weight") -
     if np.any(a < 0):
         raise ValueError(f"{name} contains negative values; weights must be >= 0")
     if not np.all(a.sum(axis=-1) > 0):
-        raise ValueError(f"{name}: every fit needs at least one positive weight")
+        raise ValueError(
+            f"{name}: every fit needs at least one positive weight (all weights are zero)"
+        )
     return a
 
 

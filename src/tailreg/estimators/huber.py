@@ -62,6 +62,7 @@ class Huber(MEstimatorMixin, BaseRegressor):
     ~1e-12 (the R references are tested with both).
     """
 
+    supports_sample_weight = True
     _cov_kinds = ("H1", "sandwich")
     study_name = "huber"
     objective_doc = "sum of rho_k(r_i / s) at the final scale s"

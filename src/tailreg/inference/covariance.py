@@ -401,6 +401,8 @@ class Sandwich(CovarianceKind):
 
     def meat(self, ctx: CovContext) -> np.ndarray:
         assert ctx.scores is not None  # checked by bread
+        if ctx.weights is not None:  # case weights: row i counts v_i times
+            return weighted_gram(ctx.scores, np.asarray(ctx.weights, dtype=float))
         return np.swapaxes(ctx.scores, -1, -2) @ ctx.scores
 
 
@@ -427,6 +429,11 @@ class HuberH1(CovarianceKind):
 
     with :math:`u_i = r_i/s`, :math:`\bar{\psi'}` the mean of :math:`\psi'(u_i)` and the
     variance computed with the :math:`n-1` denominator (as MASS does).
+
+    With case weights :math:`v_i` every sum counts row i :math:`v_i` times, as
+    ``summary.rlm`` for ``wt.method = "case"``: :math:`n \to \sum_i v_i`, weighted mean and
+    variance of :math:`\psi'`, :math:`\sum_i v_i\psi(u_i)^2` and
+    :math:`(X^\top VX)^{-1}`.
     """
 
     name = "H1"
@@ -434,6 +441,8 @@ class HuberH1(CovarianceKind):
     uses_scores = False
 
     def bread(self, ctx: CovContext) -> np.ndarray:
+        if ctx.weights is not None:
+            return self._weighted(ctx)
         s = np.asarray(ctx.scale, dtype=float)
         u = ctx.resid / s[..., None]
         n, k = ctx.nobs, ctx.k
@@ -444,3 +453,20 @@ class HuberH1(CovarianceKind):
         kappa = 1.0 + (k / n) * var / m**2
         factor = kappa**2 * (psi**2).sum(axis=-1) / (n - k) / m**2 * s**2
         return factor[..., None, None] * ctx.xtx_inverse()
+
+    @staticmethod
+    def _weighted(ctx: CovContext) -> np.ndarray:
+        """H1 with case weights (MASS ``summary.rlm``, ``wt.method = "case"``)."""
+        v = np.asarray(ctx.weights, dtype=float)
+        s = np.asarray(ctx.scale, dtype=float)
+        u = ctx.resid / s[..., None]
+        k = ctx.k
+        psi = ctx.loss.psi(u)
+        dpsi = ctx.loss.psi_prime(u)
+        nn = np.broadcast_to(v, u.shape).sum(axis=-1)
+        m1 = (v * dpsi).sum(axis=-1)
+        m2 = (v * dpsi**2).sum(axis=-1)
+        m = m1 / nn
+        kappa = 1.0 + k * (m2 - m1**2 / nn) / (nn - 1.0) / (nn * m**2)
+        factor = kappa**2 * (v * psi**2).sum(axis=-1) / (nn - k) / m**2 * s**2
+        return factor[..., None, None] * np.linalg.inv(weighted_gram(ctx.X, v))

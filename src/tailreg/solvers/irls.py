@@ -43,6 +43,9 @@ from ..scale import (
     huber_proposal2_step,
     mad_with_gradient,
     median_abs,
+    weighted_mad_with_gradient,
+    weighted_median_abs,
+    weighted_proposal2_step,
 )
 
 __all__ = [
@@ -162,6 +165,12 @@ class _Active:
     newton: BoolArray
     #: previous squared relative residual change
     prev: FloatArray
+    #: case weights (m, n) (zeros: absent rows), None for an unweighted iteration
+    v: FloatArray | None = None
+    #: with case weights: :math:`\sum_i v_i - k` (proposal 2's degrees of freedom) (m,)
+    dof: FloatArray | None = None
+    #: with case weights: rows with a positive weight a Newton step needs inside (m,)
+    min_inside: IntArray | None = None
 
     @property
     def empty(self) -> bool:
@@ -176,6 +185,10 @@ class _Active:
         self.weights = self.weights[keep] if self.weights is not None else None
         self.u = self.u[keep] if self.u is not None else None
         self.newton, self.prev = self.newton[keep], self.prev[keep]
+        if self.v is not None:
+            assert self.dof is not None and self.min_inside is not None
+            self.v, self.dof = self.v[keep], self.dof[keep]
+            self.min_inside = self.min_inside[keep]
 
 
 @dataclass
@@ -212,6 +225,8 @@ class _Fits:
 
 def _rescale(act: _Active, rule: _Rule, joint: bool) -> FloatArray | None:
     """Update the scale from the current residuals; the MAD's gradient in a joint sweep."""
+    if act.v is not None:
+        return _rescale_weighted(act, rule, joint)
     if joint:
         act.scale, sgrad = mad_with_gradient(act.resid, act.design, rule.half)
         return sgrad
@@ -219,6 +234,19 @@ def _rescale(act: _Active, rule: _Rule, joint: bool) -> FloatArray | None:
         act.scale = median_abs(act.resid, rule.half) / MASS_MAD_CONSTANT
     elif rule.mode == "proposal2":
         act.scale = huber_proposal2_step(act.resid, act.scale, rule.k2, rule.dof)
+    return None
+
+
+def _rescale_weighted(act: _Active, rule: _Rule, joint: bool) -> FloatArray | None:
+    """:func:`_rescale` with case weights: MASS's ``wmad`` and weighted proposal 2."""
+    assert act.v is not None and act.dof is not None
+    if joint:
+        act.scale, sgrad = weighted_mad_with_gradient(act.resid, act.v, act.design)
+        return sgrad
+    if rule.mode == "mad":
+        act.scale = weighted_median_abs(act.resid, act.v) / MASS_MAD_CONSTANT
+    elif rule.mode == "proposal2":
+        act.scale = weighted_proposal2_step(act.resid, act.scale, rule.k2, act.v, act.dof)
     return None
 
 
@@ -269,7 +297,11 @@ def _step(
     dpsi = None
     if act.newton.any():
         dpsi = loss.psi_prime(u)
-        newton_now = act.newton & (np.count_nonzero(dpsi, axis=1) >= rule.min_inside)
+        if act.v is None:
+            newton_now = act.newton & (np.count_nonzero(dpsi, axis=1) >= rule.min_inside)
+        else:
+            inside = np.count_nonzero(np.where(act.v > 0, dpsi, 0.0), axis=1)
+            newton_now = act.newton & (inside >= act.min_inside)
     if newton_now.all():
         # the IRLS weights themselves are only needed for the rows that leave (reported
         # weights), so they are computed then
@@ -285,6 +317,8 @@ def _step(
             gw = np.where(newton_now[:, None], dpsi, act.weights)
     assert gw is not None
     act.u = u
+    if act.v is not None:  # case weights: row i counts v_i times in both sums
+        gw, wr = gw * act.v, wr * act.v
     gram = act.design.gram(gw) * act.dd
     rhs = act.design.tdot(wr) * act.d
     z, bad = batched_solve(gram, rhs)
@@ -293,6 +327,8 @@ def _step(
         act.newton[retry] = False
         newton_now = newton_now & ~retry
         w_retry = act.weights[retry] if act.weights is not None else loss.weight(u[retry])
+        if act.v is not None:
+            w_retry = w_retry * act.v[retry]
         g2 = act.design.take(retry).gram(w_retry)
         z[retry], bad[retry] = batched_solve(g2 * act.dd[retry], rhs[retry])
     if joint:
@@ -309,9 +345,14 @@ def _advance(
     """Take the step; return the replications whose residual change met ``tol``."""
     dfit = act.design.fitted(step)
     # MASS irls.delta: relative change of the residual vector
-    delta2 = np.einsum("ij,ij->i", dfit, dfit) / np.maximum(
-        1e-20, np.einsum("ij,ij->i", act.resid, act.resid)
-    )
+    if act.v is None:
+        delta2 = np.einsum("ij,ij->i", dfit, dfit) / np.maximum(
+            1e-20, np.einsum("ij,ij->i", act.resid, act.resid)
+        )
+    else:  # each row counted v_i times (rows of weight 0 are absent)
+        delta2 = np.einsum("ij,ij->i", act.v * dfit, dfit) / np.maximum(
+            1e-20, np.einsum("ij,ij->i", act.v * act.resid, act.resid)
+        )
     act.beta = act.beta + step
     act.resid = act.resid - dfit
     # a Newton step that does not shrink the residual change hands over to IRLS
@@ -375,8 +416,16 @@ def _start(
     beta0: FloatArray | None,
     rule: _Rule,
     newton: bool,
+    v: FloatArray | None = None,
 ) -> tuple[_Fits, _Active, FloatArray | None, FloatArray]:
-    """Outputs and working set at the start, the start's (X'X)^-1 and residual RMS."""
+    """Outputs and working set at the start, the start's (X'X)^-1 and residual RMS.
+
+    With case weights ``v`` (R, n) the start is weighted least squares (MASS: ``lm.wfit``
+    with the case weights), proposal 2 starts at the weighted MAD, and the root mean squares
+    count row i :math:`v_i` times.
+    """
+    if v is not None:
+        return _start_weighted(design, Y, scale, beta0, rule, newton, v)
     R, n = Y.shape
     k = design.k
     X = design.X
@@ -427,6 +476,38 @@ def _start(
     return fits, act, gram_inv, start_rms
 
 
+def _start_weighted(
+    design: Design,
+    Y: FloatArray,
+    scale: str | float | FloatArray,
+    beta0: FloatArray | None,
+    rule: _Rule,
+    newton: bool,
+    v: FloatArray,
+) -> tuple[_Fits, _Active, FloatArray | None, FloatArray]:
+    """:func:`_start` with case weights ``v`` (R, n)."""
+    R = Y.shape[0]
+    k = design.k
+    if beta0 is None:
+        sw = np.sqrt(v)
+        beta = lstsq(design.X * sw[..., None], Y * sw)
+    else:
+        beta = np.broadcast_to(np.asarray(beta0, dtype=float), (R, k)).copy()
+    # the weighted least-squares start, or beta0, gives the residuals; the rest is _start's
+    fits, act, _, _ = _start(design, Y, scale, beta, rule, newton)
+    resid = act.resid
+    total = v.sum(axis=1)
+    act.v = v
+    act.dof = total - k
+    act.min_inside = np.maximum(2 * k, np.count_nonzero(v, axis=1) // 4)
+    if rule.mode == "proposal2":  # MASS (case weights): the weighted MAD of the start
+        act.scale = weighted_median_abs(resid, v) / MASS_MAD_CONSTANT
+        fits.scale = act.scale
+    act.exact_tol = _EXACT_FIT_RTOL * np.sqrt(np.einsum("ij,ij->i", v * Y, Y) / total)
+    start_rms = np.sqrt(np.einsum("ij,ij->i", v * resid, resid) / total)
+    return fits, act, None, start_rms
+
+
 def irls(
     X: FloatArray,
     Y: FloatArray,
@@ -438,6 +519,7 @@ def irls(
     maxiter: int = 1000,
     k2: float | None = None,
     newton: bool = False,
+    sample_weight: FloatArray | None = None,
 ) -> IRLSResult:
     r"""Iteratively reweighted least squares for R M-estimation problems at once (no checks).
 
@@ -479,6 +561,18 @@ def irls(
         iteration reaches (the beta-and-MAD system can have several at small n). A replication
         falls back to IRLS steps for good when its :math:`X^\top\Psi' X` is singular or its
         residual change stops shrinking.
+    sample_weight : ndarray (n,) shared or (R, n), optional
+        Case weights :math:`v_i \ge 0` (not checked; each fit needs more than k rows of
+        positive weight), as ``MASS::rlm(weights = v, wt.method = "case")``: row i counts
+        :math:`v_i` times — in the weighted least-squares start, in every weighted Gram matrix
+        and right-hand side (:math:`\sum_i v_i w_i x_i x_i^\top`, :math:`\sum_i v_i w_i r_i
+        x_i`), in the MAD (the weighted median of :math:`|r_i|`, MASS's ``wmad``), in
+        proposal 2 (:math:`\sum v_i\min(r_i^2, k_2^2s^2) = (\sum v_i - k)\gamma s^2`, started
+        at the weighted MAD) and in the residual-change test. A weight of 0 makes a row absent
+        (the fit equals the fit without it); integer weights give the fit of the data with
+        row i repeated :math:`v_i` times. ``weights`` in the result stay the robustness weights
+        :math:`w(r_i/s)` (MASS's ``fit$w`` is their product with :math:`v_i`), and
+        ``gram_inv`` is None.
 
     Returns
     -------
@@ -503,7 +597,10 @@ def irls(
         raise ValueError(f"Newton steps need a convex loss; {loss!r} is not")
     design = Design(X)
     rule = _rule(loss, scale, design, Y, k2, tol)
-    fits, act, gram_inv, start_rms = _start(design, Y, scale, beta0, rule, newton)
+    v = None
+    if sample_weight is not None:
+        v = np.broadcast_to(np.asarray(sample_weight, dtype=float), Y.shape)
+    fits, act, gram_inv, start_rms = _start(design, Y, scale, beta0, rule, newton, v)
     it = 0
     for it in range(1, maxiter + 1):
         _sweep(act, fits, rule, it)
