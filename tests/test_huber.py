@@ -273,7 +273,7 @@ def test_irls_fixed_scale_array(rng):
 #: scikit-learn's sample-weight equivalence check fits 30 columns to 15 rows (27 repeated); an
 #: M-estimator needs more rows than coefficients and says so with a ValueError. The same
 #: property (zero weight = row removed, integer weight = row repeated) is tested on full-rank
-#: designs in test_{huber,bisquare}_weights.py.
+#: designs in test_huber_weights.py (Huber and bisquare).
 _P_GREATER_THAN_N = {
     "check_sample_weight_equivalence_on_dense_data": "the check's design has more columns than rows"
 }
