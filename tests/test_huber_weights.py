@@ -142,7 +142,7 @@ def test_weighted_fit_many_equals_fit(psi, shared_weights):
 
 
 def test_stacked_designs_with_weights():
-    X, y, w = _hetero()
+    X, y, _ = _hetero()
     g = np.random.default_rng(9)
     R = 3
     Xs = X + 0.01 * g.standard_normal((R, *X.shape))

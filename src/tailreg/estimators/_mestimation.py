@@ -76,7 +76,7 @@ def m_scores_jacobian(
     jacobian : (..., k, k)
     """
     s = np.asarray(scale, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         u = resid / s[..., None]
         scores = loss.psi(u)[..., None] * X
         dpsi = loss.psi_prime(u)
@@ -218,7 +218,9 @@ class MEstimatorMixin(BaseRegressor):
         resid = res.resid[0]
         s = float(res.scale[0])
         ctx = m_cov_context(X, resid, s, loss, self._cov_options(), weights=sample_weight)
-        with np.errstate(invalid="ignore"):  # rho of Huber(k=inf) evaluates inf - inf off-branch
+        # rho of Huber(k=inf) evaluates inf - inf off-branch; r/s of an outlier near the
+        # largest double overflows (its rho is the constant or linear branch all the same)
+        with np.errstate(invalid="ignore", over="ignore"):
             rho = loss.rho(resid / s) if s > 0 else None
         objective = None
         if rho is not None:
