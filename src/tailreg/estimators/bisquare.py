@@ -96,7 +96,6 @@ class Bisquare(MEstimatorMixin, BaseRegressor):
         if self.init == "ls":
             return None
         if self.init == "huber":
-            kw = {} if sample_weight is None else {"sample_weight": sample_weight}
             start = irls(
                 X,
                 Y,
@@ -104,7 +103,7 @@ class Bisquare(MEstimatorMixin, BaseRegressor):
                 scale=self._scale_rule(),
                 tol=float(self.tol),
                 maxiter=int(self.max_iter),
-                **kw,
+                sample_weight=sample_weight,
             )
             # a start needs to lie in the right basin, not to be converged: no warning here
             return start.beta
