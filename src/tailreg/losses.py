@@ -297,7 +297,9 @@ class Huber(Loss):
     def rho(self, u):
         a = np.abs(np.asarray(u, dtype=float))
         k = self.k
-        with np.errstate(invalid="ignore"):  # k = inf: the unused branch is inf - inf
+        # k = inf: the unused branch is inf - inf; |u| near the largest double: a * a overflows
+        # in the unused branch
+        with np.errstate(invalid="ignore", over="ignore"):
             return np.where(a <= k, 0.5 * a * a, k * a - 0.5 * k * k)
 
     def psi(self, u):
@@ -364,23 +366,30 @@ class Bisquare(Loss):
     def _params(self):
         return {"c": self.c}
 
+    # beyond |u| = c the functions are constant (0 for psi, psi', w); the polynomial branch,
+    # evaluated there too and discarded, overflows (to +-inf, never NaN) for |u| near the
+    # largest double: silenced
     def rho(self, u):
         t = np.asarray(u, dtype=float) / self.c
         inside = np.abs(t) <= 1
-        return (self.c**2 / 6.0) * np.where(inside, 1.0 - (1.0 - t * t) ** 3, 1.0)
+        with np.errstate(over="ignore"):
+            return (self.c**2 / 6.0) * np.where(inside, 1.0 - (1.0 - t * t) ** 3, 1.0)
 
     def psi(self, u):
         u = np.asarray(u, dtype=float)
         t = u / self.c
-        return np.where(np.abs(t) <= 1, u * (1.0 - t * t) ** 2, 0.0)
+        with np.errstate(over="ignore"):
+            return np.where(np.abs(t) <= 1, u * (1.0 - t * t) ** 2, 0.0)
 
     def psi_prime(self, u):
-        t2 = (np.asarray(u, dtype=float) / self.c) ** 2
-        return np.where(t2 <= 1, (1.0 - t2) * (1.0 - 5.0 * t2), 0.0)
+        with np.errstate(over="ignore"):
+            t2 = (np.asarray(u, dtype=float) / self.c) ** 2
+            return np.where(t2 <= 1, (1.0 - t2) * (1.0 - 5.0 * t2), 0.0)
 
     def weight(self, u):
-        t2 = (np.asarray(u, dtype=float) / self.c) ** 2
-        return np.where(t2 <= 1, (1.0 - t2) ** 2, 0.0)
+        with np.errstate(over="ignore"):
+            t2 = (np.asarray(u, dtype=float) / self.c) ** 2
+            return np.where(t2 <= 1, (1.0 - t2) ** 2, 0.0)
 
     @property
     def rho_max(self) -> float:

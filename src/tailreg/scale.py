@@ -28,7 +28,7 @@ import numpy as np
 from scipy import stats
 
 from ._linalg import Design
-from ._typing import FloatArray
+from ._typing import FloatArray, IntArray
 
 __all__ = [
     "MASS_MAD_CONSTANT",
@@ -40,6 +40,9 @@ __all__ = [
     "mad_with_gradient",
     "median_abs",
     "proposal2_gamma",
+    "weighted_mad_with_gradient",
+    "weighted_median_abs",
+    "weighted_proposal2_step",
 ]
 
 #: :math:`\Phi^{-1}(3/4)`, exact: MAD/this is consistent for sigma at the normal.
@@ -223,3 +226,78 @@ def mad_with_gradient(r: FloatArray, design: Design, half: int) -> tuple[FloatAr
     else:
         med, g = 0.5 * (lo + hi), 0.5 * (term(lo) + term(hi))
     return med / MASS_MAD_CONSTANT, -g / MASS_MAD_CONSTANT
+
+
+# --------------------------------------------------------------------------------------
+# case-weighted versions (MASS ``rlm(..., wt.method = "case")``)
+
+
+def _weighted_middle(r: FloatArray, v: FloatArray) -> tuple[FloatArray, IntArray, IntArray]:
+    r"""Weighted median of ``|r|`` per row, with the rows that hold it.
+
+    MASS's ``wmad`` rule: sort :math:`|r|`, :math:`p = \operatorname{cumsum}(v)/\sum v`,
+    :math:`m = \#\{p < 1/2\}`; the median is :math:`|r|_{(m+1)}` when
+    :math:`p_{m+1} > 1/2`, else the mean of :math:`|r|_{(m+1)}` and the next order statistic
+    — here the next one *with a positive weight*, so that a row of weight 0 acts as if it were
+    absent (MASS takes :math:`|r|_{(m+2)}` whatever its weight). For integer weights this is
+    the median of the data with row i repeated :math:`v_i` times.
+
+    Returns the medians (R,) and the indices (R,) of the lower and upper rows averaged
+    (equal when one row holds the median).
+    """
+    a = np.abs(r)
+    o = np.argsort(a, axis=1, kind="stable")
+    vs = np.take_along_axis(np.broadcast_to(v, a.shape), o, axis=1)
+    c = np.cumsum(vs, axis=1)
+    p = c / c[:, -1:]
+    m = np.count_nonzero(p < 0.5, axis=1)
+    rows = np.arange(a.shape[0])
+    tie = ~(p[rows, m] > 0.5)
+    after = (np.arange(a.shape[1])[None, :] > m[:, None]) & (vs > 0)
+    m2 = np.where(tie & after.any(axis=1), np.argmax(after, axis=1), m)
+    j_lo, j_hi = o[rows, m], o[rows, m2]
+    return 0.5 * (a[rows, j_lo] + a[rows, j_hi]), j_lo, j_hi
+
+
+def weighted_median_abs(r: FloatArray, v: FloatArray) -> FloatArray:
+    """Row-wise case-weighted median of ``|r|`` (R, n) with weights ``v`` (n,) or (R, n).
+
+    MASS ``wmad`` without its 0.6745 (see :func:`_weighted_middle`); weights of 0 drop a row.
+    """
+    return _weighted_middle(np.asarray(r, dtype=float), np.asarray(v, dtype=float))[0]
+
+
+def weighted_mad_with_gradient(
+    r: FloatArray, v: FloatArray, design: Design
+) -> tuple[FloatArray, FloatArray]:
+    r"""Case-weighted ``median|r|/0.6745`` per row and its gradient with respect to beta.
+
+    As :func:`mad_with_gradient`: the weighted median is :math:`|r_m|` for one row m (or the
+    mean of two), so :math:`\partial s/\partial\beta = -\operatorname{sign}(r_m)x_m/0.6745`.
+    """
+    med, j_lo, j_hi = _weighted_middle(r, v)
+    rows = np.arange(r.shape[0])
+    g = 0.5 * (
+        np.sign(r[rows, j_lo])[:, None] * design.pick(j_lo)
+        + np.sign(r[rows, j_hi])[:, None] * design.pick(j_hi)
+    )
+    return med / MASS_MAD_CONSTANT, -g / MASS_MAD_CONSTANT
+
+
+def weighted_proposal2_step(
+    r: FloatArray, scale: FloatArray, k: float, v: FloatArray, df_resid: FloatArray
+) -> FloatArray:
+    r"""One case-weighted fixed-point step of proposal 2 (MASS ``rlm``, ``wt.method="case"``).
+
+    .. math::
+        s_{\text{new}} = \sqrt{\frac{\sum_i v_i\min\left(r_i^2, (k s)^2\right)}
+        {(\sum_i v_i - p)\,\gamma_k}}
+
+    with ``df_resid`` :math:`= \sum_i v_i - p` (R,). For integer weights this is
+    :func:`huber_proposal2_step` on the data with row i repeated :math:`v_i` times.
+    """
+    clipped = np.minimum(r * r, ((k * scale) ** 2)[:, None])
+    return np.sqrt(
+        np.einsum("ij,ij->i", np.broadcast_to(v, r.shape), clipped)
+        / (df_resid * proposal2_gamma(k))
+    )

@@ -41,7 +41,11 @@ __all__ = [
 
 
 def m_scores_jacobian(
-    X: np.ndarray, resid: np.ndarray, scale: float | np.ndarray, loss: Loss
+    X: np.ndarray,
+    resid: np.ndarray,
+    scale: float | np.ndarray,
+    loss: Loss,
+    weights: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Scores and Jacobian of the M-estimating equation for the registry's ``sandwich`` kind.
 
@@ -51,12 +55,20 @@ def m_scores_jacobian(
     \left(\sum\psi' xx^\top\right)^{-1}` (Huber 1967; Huber 1981, eq. 7.6.3 with the scale
     treated as known). For the squared loss this is HC0.
 
+    With case weights :math:`v_i` the scores stay the unit contributions
+    :math:`\psi(u_i)x_i` and the Jacobian is the weighted sum
+    :math:`\sum_i v_i\psi'(u_i)x_ix_i^\top/s` (the ``sandwich`` meat then weights the
+    scores' outer products by :math:`v_i`), so that integer weights give the covariance of the
+    data with rows repeated.
+
     Parameters
     ----------
     X : (n, k) or (R, n, k)
     resid : (n,) or (R, n)
     scale : float or (R,)
     loss : Loss
+    weights : (n,) or (R, n), optional
+        Case weights (zeros: absent rows).
 
     Returns
     -------
@@ -64,10 +76,13 @@ def m_scores_jacobian(
     jacobian : (..., k, k)
     """
     s = np.asarray(scale, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         u = resid / s[..., None]
         scores = loss.psi(u)[..., None] * X
-        jac = weighted_gram(X, loss.psi_prime(u)) / s[..., None, None]
+        dpsi = loss.psi_prime(u)
+        if weights is not None:
+            dpsi = dpsi * weights
+        jac = weighted_gram(X, dpsi) / s[..., None, None]
     return scores, jac
 
 
@@ -79,13 +94,17 @@ def m_cov_context(
     options: Mapping[str, Any] | None = None,
     gram_inv: np.ndarray | None = None,
     with_scores: bool = True,
+    weights: np.ndarray | None = None,
 ) -> CovContext:
     """The :class:`CovContext` of an M-fit: residuals, scale, loss, scores and Jacobian.
 
     ``with_scores=False`` leaves the scores (R, n, k) and Jacobians out (None): they cost as
-    much as an IRLS sweep and only some covariance kinds read them.
+    much as an IRLS sweep and only some covariance kinds read them. ``weights`` are case
+    weights (n,) or (R, n) (zeros: absent rows), carried as ``CovContext.weights``; the
+    Jacobian is then their weighted sum (:func:`m_scores_jacobian`) and ``gram_inv``, if
+    given, must be :math:`(X^\top VX)^{-1}`.
     """
-    scores, jac = m_scores_jacobian(X, resid, scale, loss) if with_scores else (None, None)
+    scores, jac = m_scores_jacobian(X, resid, scale, loss, weights) if with_scores else (None, None)
     return CovContext(
         X=X,
         resid=resid,
@@ -95,6 +114,7 @@ def m_cov_context(
         jacobian=jac,
         options=dict(options or {}),
         gram_inv=gram_inv,
+        weights=weights,
     )
 
 
@@ -103,8 +123,14 @@ class MEstimatorMixin(BaseRegressor):
 
     A subclass of :class:`~tailreg.estimators._base.BaseRegressor`; a subclass provides
     ``_make_loss()``, and may override ``_scale_rule()`` (default: ``self.scale``),
-    ``_start(X, Y)`` (default: ``None``, least squares) and ``_cov_options()``; it must have
-    ``tol`` and ``max_iter`` attributes and set ``_cov_kinds``.
+    ``_start(X, Y, sample_weight)`` (default: ``None``, (weighted) least squares) and
+    ``_cov_options()``; it must have ``tol`` and ``max_iter`` attributes and set
+    ``_cov_kinds``.
+
+    Observation weights are case weights, ``MASS::rlm(weights = v, wt.method = "case")``:
+    row i counts :math:`v_i` times in the start, the IRLS steps, the scale (weighted MAD or
+    weighted proposal 2) and the covariance kinds (see the ``sample_weight`` parameter of
+    :func:`~tailreg.solvers.irls.irls` and :func:`m_scores_jacobian`).
     """
 
     _cov_kinds: ClassVar[tuple[str, ...]]
@@ -141,7 +167,9 @@ class MEstimatorMixin(BaseRegressor):
     def _scale_rule(self) -> str | float | np.ndarray:
         return check_scale_rule(self.scale)
 
-    def _start(self, X: np.ndarray, Y: np.ndarray) -> np.ndarray | None:
+    def _start(
+        self, X: np.ndarray, Y: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> np.ndarray | None:
         return None
 
     def _cov_options(self) -> dict[str, Any]:
@@ -151,16 +179,30 @@ class MEstimatorMixin(BaseRegressor):
         """Newton steps in :func:`irls` (convex losses only); IRLS by default."""
         return False
 
-    def _run_irls(self, X: np.ndarray, Y: np.ndarray) -> IRLSResult:
+    def _run_irls(
+        self, X: np.ndarray, Y: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> IRLSResult:
+        if sample_weight is None:  # unweighted: the call (hence the numbers) as before
+            return irls(
+                X,
+                Y,
+                self._make_loss(),
+                scale=self._scale_rule(),
+                beta0=self._start(X, Y),
+                tol=float(self.tol),
+                maxiter=int(self.max_iter),
+                newton=self._use_newton(),
+            )
         return irls(
             X,
             Y,
             self._make_loss(),
             scale=self._scale_rule(),
-            beta0=self._start(X, Y),
+            beta0=self._start(X, Y, sample_weight),
             tol=float(self.tol),
             maxiter=int(self.max_iter),
             newton=self._use_newton(),
+            sample_weight=sample_weight,
         )
 
     def _fit(
@@ -170,15 +212,22 @@ class MEstimatorMixin(BaseRegressor):
         names: list[str],
         sample_weight: np.ndarray | None = None,
     ) -> FitResult:
-        res = self._run_irls(X, y[None, :])
+        res = self._run_irls(X, y[None, :], sample_weight)
         warn_irls(type(self).__name__, res, int(self.max_iter))
         loss = self._make_loss()
         resid = res.resid[0]
         s = float(res.scale[0])
-        ctx = m_cov_context(X, resid, s, loss, self._cov_options())
-        with np.errstate(invalid="ignore"):  # rho of Huber(k=inf) evaluates inf - inf off-branch
-            objective = float(loss.rho(resid / s).sum()) if s > 0 else None
+        ctx = m_cov_context(X, resid, s, loss, self._cov_options(), weights=sample_weight)
+        # rho of Huber(k=inf) evaluates inf - inf off-branch; r/s of an outlier near the
+        # largest double overflows (its rho is the constant or linear branch all the same)
+        with np.errstate(invalid="ignore", over="ignore"):
+            rho = loss.rho(resid / s) if s > 0 else None
+        objective = None
+        if rho is not None:
+            objective = float(rho.sum() if sample_weight is None else rho @ sample_weight)
         extra = {"loss": repr(loss), "weights": res.weights[0], "exact_fit": bool(res.exact_fit[0])}
+        if sample_weight is not None:
+            extra["sample_weight"] = sample_weight
         return self._result(
             res.beta[0],
             names,
@@ -203,13 +252,20 @@ class MEstimatorMixin(BaseRegressor):
         Exact fits (scale 0) and singular stops get NaN standard errors; their (discarded)
         covariances are computed at unit scale, so that nothing divides by zero.
         """
-        res = self._run_irls(X, Y)
+        res = self._run_irls(X, Y, sample_weight)
         warn_irls(type(self).__name__, res, int(self.max_iter))
         bad = res.exact_fit | res.singular
         s = np.where(bad, 1.0, res.scale)
         with_scores = any(REGISTRY[kind].uses_scores for kind in kinds if kind in REGISTRY)
         ctx = m_cov_context(
-            X, res.resid, s, self._make_loss(), self._cov_options(), res.gram_inv, with_scores
+            X,
+            res.resid,
+            s,
+            self._make_loss(),
+            self._cov_options(),
+            res.gram_inv,
+            with_scores,
+            weights=sample_weight,
         )
         return self._many(
             res.beta,

@@ -60,6 +60,7 @@ class Bisquare(BootstrapMixin, MEstimatorMixin, BaseRegressor):
     downweighted, and the formulas then break down.
     """
 
+    supports_sample_weight = True
     _cov_kinds = (
         "H1",
         "sandwich",
@@ -100,7 +101,9 @@ class Bisquare(BootstrapMixin, MEstimatorMixin, BaseRegressor):
     def _make_loss(self) -> BisquareLoss:
         return BisquareLoss(self.c)
 
-    def _start(self, X: np.ndarray, Y: np.ndarray) -> np.ndarray | None:
+    def _start(
+        self, X: np.ndarray, Y: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> np.ndarray | None:
         if self.init == "ls":
             return None
         if self.init == "huber":
@@ -111,8 +114,21 @@ class Bisquare(BootstrapMixin, MEstimatorMixin, BaseRegressor):
                 scale=self._scale_rule(),
                 tol=float(self.tol),
                 maxiter=int(self.max_iter),
+                sample_weight=sample_weight,
             )
             # a start needs to lie in the right basin, not to be converged: no warning here
             return start.beta
         design = Design(X)
-        return np.stack([solve_quantile(design.row(r), Y[r], tau=0.5) for r in range(len(Y))])
+        if sample_weight is None:
+            return np.stack([solve_quantile(design.row(r), Y[r], tau=0.5) for r in range(len(Y))])
+        V = np.broadcast_to(sample_weight, Y.shape)
+        return np.stack([_weighted_lad(design.row(r), Y[r], V[r]) for r in range(len(Y))])
+
+
+def _weighted_lad(X: np.ndarray, y: np.ndarray, v: np.ndarray) -> np.ndarray:
+    r"""Case-weighted LAD, :math:`\min\sum_i v_i|y_i - x_i^\top\beta|`: the LAD of the rows
+    :math:`(v_ix_i, v_iy_i)` (the absolute loss is positively homogeneous; quantreg's
+    ``rq.wfit``), rows of weight 0 left out."""
+    keep = v > 0
+    vk = v[keep]
+    return solve_quantile(X[keep] * vk[:, None], y[keep] * vk, tau=0.5)

@@ -63,6 +63,7 @@ class Huber(BootstrapMixin, MEstimatorMixin, BaseRegressor):
     ~1e-12 (the R references are tested with both).
     """
 
+    supports_sample_weight = True
     _cov_kinds = (
         "H1",
         "sandwich",

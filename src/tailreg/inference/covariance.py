@@ -629,6 +629,11 @@ class HuberH1(CovarianceKind):
 
     with :math:`u_i = r_i/s`, :math:`\bar{\psi'}` the mean of :math:`\psi'(u_i)` and the
     variance computed with the :math:`n-1` denominator (as MASS does).
+
+    With case weights :math:`v_i` every sum counts row i :math:`v_i` times, as
+    ``summary.rlm`` for ``wt.method = "case"``: :math:`n \to \sum_i v_i`, weighted mean and
+    variance of :math:`\psi'`, :math:`\sum_i v_i\psi(u_i)^2` and
+    :math:`(X^\top VX)^{-1}`.
     """
 
     name = "H1"
@@ -636,6 +641,8 @@ class HuberH1(CovarianceKind):
     uses_scores = False
 
     def bread(self, ctx: CovContext) -> np.ndarray:
+        if ctx.weights is not None:
+            return self._weighted(ctx)
         s = np.asarray(ctx.scale, dtype=float)
         u = ctx.resid / s[..., None]
         n, k = ctx.nobs, ctx.k
@@ -646,3 +653,20 @@ class HuberH1(CovarianceKind):
         kappa = 1.0 + (k / n) * var / m**2
         factor = kappa**2 * (psi**2).sum(axis=-1) / (n - k) / m**2 * s**2
         return factor[..., None, None] * ctx.xtx_inverse()
+
+    @staticmethod
+    def _weighted(ctx: CovContext) -> np.ndarray:
+        """H1 with case weights (MASS ``summary.rlm``, ``wt.method = "case"``)."""
+        v = np.asarray(ctx.weights, dtype=float)
+        s = np.asarray(ctx.scale, dtype=float)
+        u = ctx.resid / s[..., None]
+        k = ctx.k
+        psi = ctx.loss.psi(u)
+        dpsi = ctx.loss.psi_prime(u)
+        nn = np.broadcast_to(v, u.shape).sum(axis=-1)
+        m1 = (v * dpsi).sum(axis=-1)
+        m2 = (v * dpsi**2).sum(axis=-1)
+        m = m1 / nn
+        kappa = 1.0 + k * (m2 - m1**2 / nn) / (nn - 1.0) / (nn * m**2)
+        factor = kappa**2 * (v * psi**2).sum(axis=-1) / (nn - k) / m**2 * s**2
+        return factor[..., None, None] * np.linalg.inv(weighted_gram(ctx.X, v))

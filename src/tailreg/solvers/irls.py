@@ -43,6 +43,10 @@ from ..scale import (
     huber_proposal2_step,
     mad_with_gradient,
     median_abs,
+    proposal2_gamma,
+    weighted_mad_with_gradient,
+    weighted_median_abs,
+    weighted_proposal2_step,
 )
 
 __all__ = [
@@ -52,13 +56,20 @@ __all__ = [
     "warn_irls",
 ]
 
-#: the iteration stops as an exact fit when the scale falls below this fraction of RMS(y)
-#: (the rounding floor of residuals is ~1e-15 RMS(y))
+#: the iteration stops as an exact fit when the scale falls below this fraction of the
+#: median |y_i| (the rounding floor of the residuals of the rows fitted exactly is ~1e-16 of
+#: their |y_i|; a median, so that gross outliers in y do not raise it — an RMS or a mean of
+#: |y| would, and turned one y of 1e12 into a false exact fit)
 _EXACT_FIT_RTOL = 1e-12
-#: a converged fit is also flagged exact when its scale is below this fraction of the RMS of
-#: its starting residuals: the residual-change test can be met while the scale of the points
-#: fitted exactly is still shrinking toward the rounding floor
-_EXACT_FIT_START_RTOL = 1e-10
+#: in the residual-change test a residual counts at most this many scales: MASS's
+#: :math:`\|\Delta r\| / \|r\|` is otherwise dominated by one gross outlier, which made the
+#: test pass after the first steps with one y of 1e12 (see :func:`_advance`)
+_DELTA_RESID_CAP = 1e3
+#: the residuals are updated incrementally, :math:`r \leftarrow r - X\delta`; they are
+#: recomputed from the data, :math:`y - X\beta`, once the accumulated rounding bound of those
+#: updates exceeds this fraction of the scale (after the large steps from a start that a gross
+#: outlier carried away; never in a regular fit)
+_RESID_REFRESH_RTOL = 2.0**-40
 #: Newton steps in :func:`irls` add the MAD scale's derivative once the squared relative
 #: residual change is below this (see :func:`_sweep`)
 _JOINT_NEWTON_DELTA2 = 1e-6
@@ -84,10 +95,10 @@ class IRLSResult:
     resid : ndarray (R, n)
         Residuals after the final step.
     exact_fit : ndarray of bool (R,)
-        The scale collapsed: below 1e-12 RMS(y) during the iteration (which then stops, as
-        MASS does at a zero scale), or below 1e-10 times the RMS of the starting residuals at
-        convergence (see :class:`~tailreg.exceptions.ExactFitWarning`). Never set for a fixed
-        scale.
+        The scale collapsed: below 1e-12 times the median :math:`|y_i|` during the iteration
+        (which then stops, as MASS does at a zero scale; see
+        :class:`~tailreg.exceptions.ExactFitWarning`). Never set for a fixed scale, nor for a
+        fit whose arithmetic overflowed.
     singular : ndarray of bool (R,)
         A weighted Gram matrix was singular (e.g. a redescending psi gave zero weight to too
         many rows); the iteration stopped there with ``converged=False``.
@@ -104,6 +115,9 @@ class IRLSResult:
     exact_fit: BoolArray
     singular: BoolArray
     gram_inv: FloatArray | None = None
+    #: the arithmetic overflowed (non-finite coefficients, scale or residuals): the fit failed
+    #: (``converged=False``), whatever the other flags said; None from older callers
+    overflow: BoolArray | None = None
 
 
 def check_scale_rule(scale: Any) -> str | float:
@@ -162,6 +176,18 @@ class _Active:
     newton: BoolArray
     #: previous squared relative residual change
     prev: FloatArray
+    #: the data (m, n), for recomputing the residuals
+    y: FloatArray
+    #: bound on the rounding error the incremental residual updates accumulated (m,)
+    err: FloatArray
+    #: r/s overflowed in the last step
+    over: BoolArray | None = None
+    #: case weights (m, n) (zeros: absent rows), None for an unweighted iteration
+    v: FloatArray | None = None
+    #: with case weights: :math:`\sum_i v_i - k` (proposal 2's degrees of freedom) (m,)
+    dof: FloatArray | None = None
+    #: with case weights: rows with a positive weight a Newton step needs inside (m,)
+    min_inside: IntArray | None = None
 
     @property
     def empty(self) -> bool:
@@ -176,6 +202,11 @@ class _Active:
         self.weights = self.weights[keep] if self.weights is not None else None
         self.u = self.u[keep] if self.u is not None else None
         self.newton, self.prev = self.newton[keep], self.prev[keep]
+        self.y, self.err = self.y[keep], self.err[keep]
+        if self.v is not None:
+            assert self.dof is not None and self.min_inside is not None
+            self.v, self.dof = self.v[keep], self.dof[keep]
+            self.min_inside = self.min_inside[keep]
 
 
 @dataclass
@@ -190,6 +221,8 @@ class _Fits:
     converged: BoolArray
     exact: BoolArray
     singular: BoolArray
+    #: a residual, step or scale of the iteration was not finite
+    overflow: BoolArray
 
     def retire(self, act: _Active, leave: BoolArray, it: int, loss: Loss) -> None:
         """Write the replications ``leave`` back after ``it`` steps and drop them from ``act``."""
@@ -212,13 +245,49 @@ class _Fits:
 
 def _rescale(act: _Active, rule: _Rule, joint: bool) -> FloatArray | None:
     """Update the scale from the current residuals; the MAD's gradient in a joint sweep."""
+    if act.v is not None:
+        return _rescale_weighted(act, rule, joint)
     if joint:
         act.scale, sgrad = mad_with_gradient(act.resid, act.design, rule.half)
         return sgrad
     if rule.mode == "mad":
         act.scale = median_abs(act.resid, rule.half) / MASS_MAD_CONSTANT
     elif rule.mode == "proposal2":
-        act.scale = huber_proposal2_step(act.resid, act.scale, rule.k2, rule.dof)
+        act.scale = _finite_p2(
+            huber_proposal2_step(act.resid, act.scale, rule.k2, rule.dof), act, rule
+        )
+    return None
+
+
+def _finite_p2(new: FloatArray, act: _Active, rule: _Rule) -> FloatArray:
+    r"""Proposal 2's step in units of the old scale where the squares overflowed.
+
+    :math:`s_\text{new} = s\,(\sum_i v_i\min(u_i^2, k^2) / (\mathrm{dof}\,\gamma))^{1/2}`,
+    :math:`u = r/s`: the same number, without squaring residuals near the largest double.
+    """
+    bad = ~np.isfinite(new) & np.isfinite(act.scale) & (act.scale > 0)
+    if bad.any():
+        s = act.scale[bad]
+        u2 = np.minimum((act.resid[bad] / s[:, None]) ** 2, rule.k2**2)
+        dof = rule.dof if act.dof is None else act.dof[bad]
+        vs = np.ones_like(u2) if act.v is None else act.v[bad]
+        new = new.copy()
+        new[bad] = s * np.sqrt(np.einsum("ij,ij->i", vs, u2) / (dof * proposal2_gamma(rule.k2)))
+    return new
+
+
+def _rescale_weighted(act: _Active, rule: _Rule, joint: bool) -> FloatArray | None:
+    """:func:`_rescale` with case weights: MASS's ``wmad`` and weighted proposal 2."""
+    assert act.v is not None and act.dof is not None
+    if joint:
+        act.scale, sgrad = weighted_mad_with_gradient(act.resid, act.v, act.design)
+        return sgrad
+    if rule.mode == "mad":
+        act.scale = weighted_median_abs(act.resid, act.v) / MASS_MAD_CONSTANT
+    elif rule.mode == "proposal2":
+        act.scale = _finite_p2(
+            weighted_proposal2_step(act.resid, act.scale, rule.k2, act.v, act.dof), act, rule
+        )
     return None
 
 
@@ -269,7 +338,11 @@ def _step(
     dpsi = None
     if act.newton.any():
         dpsi = loss.psi_prime(u)
-        newton_now = act.newton & (np.count_nonzero(dpsi, axis=1) >= rule.min_inside)
+        if act.v is None:
+            newton_now = act.newton & (np.count_nonzero(dpsi, axis=1) >= rule.min_inside)
+        else:
+            inside = np.count_nonzero(np.where(act.v > 0, dpsi, 0.0), axis=1)
+            newton_now = act.newton & (inside >= act.min_inside)
     if newton_now.all():
         # the IRLS weights themselves are only needed for the rows that leave (reported
         # weights), so they are computed then
@@ -285,6 +358,8 @@ def _step(
             gw = np.where(newton_now[:, None], dpsi, act.weights)
     assert gw is not None
     act.u = u
+    if act.v is not None:  # case weights: row i counts v_i times in both sums
+        gw, wr = gw * act.v, wr * act.v
     gram = act.design.gram(gw) * act.dd
     rhs = act.design.tdot(wr) * act.d
     z, bad = batched_solve(gram, rhs)
@@ -293,6 +368,8 @@ def _step(
         act.newton[retry] = False
         newton_now = newton_now & ~retry
         w_retry = act.weights[retry] if act.weights is not None else loss.weight(u[retry])
+        if act.v is not None:
+            w_retry = w_retry * act.v[retry]
         g2 = act.design.take(retry).gram(w_retry)
         z[retry], bad[retry] = batched_solve(g2 * act.dd[retry], rhs[retry])
     if joint:
@@ -304,20 +381,63 @@ def _step(
 
 
 def _advance(
-    act: _Active, step: FloatArray, bad: BoolArray, newton_now: BoolArray, tol: float
+    act: _Active,
+    step: FloatArray,
+    bad: BoolArray,
+    newton_now: BoolArray,
+    tol: float,
+    s_prev: FloatArray | None = None,
+    p2: bool = False,
 ) -> BoolArray:
-    """Take the step; return the replications whose residual change met ``tol``."""
+    r"""Take the step; return the replications whose residual change met ``tol``.
+
+    The test is MASS's ``irls.delta``, :math:`\|\Delta r\|_2 / \|r\|_2 \le` ``tol``, with two
+    changes that leave it as it is for a regular fit: a residual beyond
+    :data:`_DELTA_RESID_CAP` scales counts as that many scales in :math:`\|r\|` (a gross
+    outlier must not make every change look small), and MASS's absolute floor
+    :math:`\|r\|^2 \ge 10^{-20}` is the smallest positive double instead (an absolute floor
+    breaks the equivariance to the units of y). With case weights the sums count row i
+    :math:`v_i` times. A proposal-2 fit (``p2``; the scale is a fixed-point iteration of its
+    own), and any fit with such gross residuals, must also have a settled scale,
+    :math:`|s - s_\text{prev}| \le` ``tol`` :math:`s` (``s_prev``, the scale of the previous
+    sweep): from a start an outlier carried away, proposal 2's scale shrinks slowly while the
+    coefficients barely move.
+    """
     dfit = act.design.fitted(step)
-    # MASS irls.delta: relative change of the residual vector
-    delta2 = np.einsum("ij,ij->i", dfit, dfit) / np.maximum(
-        1e-20, np.einsum("ij,ij->i", act.resid, act.resid)
-    )
+    v = act.v
+    if v is None:
+        num = np.einsum("ij,ij->i", dfit, dfit)
+        den = np.einsum("ij,ij->i", act.resid, act.resid)
+    else:  # each row counted v_i times (rows of weight 0 are absent)
+        num = np.einsum("ij,ij->i", v * dfit, dfit)
+        den = np.einsum("ij,ij->i", v * act.resid, act.resid)
+    amax = np.max(np.abs(act.resid), axis=1)
+    # r/s beyond the largest double: this step's weights were not computable (see _sweep)
+    act.over = ~np.isfinite(amax / act.scale)
+    gross = amax > _DELTA_RESID_CAP * act.scale
+    gross |= ~(np.isfinite(num) & np.isfinite(den))
+    if gross.any():  # in units of the scale: nothing is squared near the largest double
+        s = act.scale[gross][:, None]
+        dg = (dfit[gross] / s) ** 2
+        rg = np.minimum((act.resid[gross] / s) ** 2, _DELTA_RESID_CAP**2)
+        if v is not None:
+            dg, rg = v[gross] * dg, v[gross] * rg
+        num[gross], den[gross] = dg.sum(axis=1), rg.sum(axis=1)
+    delta2 = num / np.maximum(np.finfo(float).tiny, den)
+    unsettled = np.zeros_like(gross)
+    if s_prev is not None:
+        unsettled = ~(np.abs(act.scale - s_prev) <= tol * act.scale)
+        if not p2:
+            unsettled &= gross
     act.beta = act.beta + step
     act.resid = act.resid - dfit
+    # each update rounds by up to eps |r_i - dfit_i|; the bulk of |r| is of the order of the
+    # scale (the rows far out do not matter: their psi saturates or vanishes)
+    act.err = act.err + np.finfo(float).eps * (2.0 * act.scale + np.max(np.abs(dfit), axis=1))
     # a Newton step that does not shrink the residual change hands over to IRLS
     act.newton &= ~newton_now | (delta2 < act.prev)
     act.prev = delta2
-    return (delta2 <= tol * tol) & ~bad
+    return (delta2 <= tol * tol) & ~bad & ~unsettled
 
 
 def _sweep(act: _Active, fits: _Fits, rule: _Rule, it: int) -> None:
@@ -327,23 +447,48 @@ def _sweep(act: _Active, fits: _Fits, rule: _Rule, it: int) -> None:
     # MASS's iteration reaches
     near = act.newton & (act.prev <= _JOINT_NEWTON_DELTA2)
     joint = rule.mode == "mad" and bool(near.any())
+    s_prev = act.scale
     sgrad = _rescale(act, rule, joint)
+    # the rounding of the incremental updates measured against the new scale (a step from a
+    # start carried away by a gross outlier shrinks the residuals by orders of magnitude)
+    refresh = ~(act.err <= _RESID_REFRESH_RTOL * act.scale)
+    if refresh.any():
+        act.resid[refresh] = act.y[refresh] - act.design.take(refresh).fitted(act.beta[refresh])
+        act.err[refresh] = 0.0
+        act.scale = s_prev
+        sgrad = _rescale(act, rule, joint)
     if rule.mode != "fixed":
-        ex = ~(act.scale > act.exact_tol)
+        # a scale that overflowed is no exact fit: it leaves as a failure (see irls)
+        ex = (act.scale <= act.exact_tol) | ~np.isfinite(act.scale)
         if ex.any():
             fits.exact[act.idx[ex]] = True
             fits.converged[act.idx[ex]] = True
             fits.retire(act, ex, it - 1, rule.loss)
-            near = near[~ex]
+            near, s_prev = near[~ex], s_prev[~ex]
             sgrad = sgrad[~ex] if sgrad is not None else None
             if act.empty:
                 return
     step, bad, newton_now = _step(act, rule, joint, near, sgrad)
-    done = _advance(act, step, bad, newton_now, rule.tol)
-    leave = done | bad
+    done = _advance(
+        act,
+        step,
+        bad,
+        newton_now,
+        rule.tol,
+        s_prev if rule.mode != "fixed" else None,
+        rule.mode == "proposal2",
+    )
+    # |y - X beta| beyond the largest double: the iteration cannot go on (a failure)
+    assert act.over is not None
+    if np.isfinite(rule.loss.rejection_point):  # psi vanishes far out: r/s = inf is harmless
+        act.over[:] = False
+    over = act.over | ~np.isfinite(act.resid).all(axis=1) | ~np.isfinite(act.beta).all(axis=1)
+    done &= ~over
+    leave = done | bad | over
     if leave.any():
         fits.converged[act.idx[done]] = True
-        fits.singular[act.idx[bad]] = True
+        fits.singular[act.idx[bad & ~over]] = True
+        fits.overflow[act.idx[over]] = True
         fits.retire(act, leave, it, rule.loss)
 
 
@@ -375,8 +520,16 @@ def _start(
     beta0: FloatArray | None,
     rule: _Rule,
     newton: bool,
-) -> tuple[_Fits, _Active, FloatArray | None, FloatArray]:
-    """Outputs and working set at the start, the start's (X'X)^-1 and residual RMS."""
+    v: FloatArray | None = None,
+) -> tuple[_Fits, _Active, FloatArray | None]:
+    """Outputs and working set at the start, and the start's (X'X)^-1.
+
+    With case weights ``v`` (R, n) the start is weighted least squares (MASS: ``lm.wfit``
+    with the case weights), proposal 2 starts at the weighted MAD, and the exact-fit level is
+    the weighted median of :math:`|y_i|`.
+    """
+    if v is not None:
+        return _start_weighted(design, Y, scale, beta0, rule, newton, v)
     R, n = Y.shape
     k = design.k
     X = design.X
@@ -394,9 +547,7 @@ def _start(
     resid = Y - design.fitted(beta)
     if rule.mode == "proposal2":
         s = R_MAD_FACTOR * np.median(np.abs(resid), axis=1)
-    # row sums of squares by einsum: no (R, n) temporaries (these run once per block of fits)
-    exact_tol = _EXACT_FIT_RTOL * np.sqrt(np.einsum("ij,ij->i", Y, Y) / n)
-    start_rms = np.sqrt(np.einsum("ij,ij->i", resid, resid) / n)
+    exact_tol = _EXACT_FIT_RTOL * _magnitude(Y, None)
     # equilibrate columns once: the Gram matrices are solved as D G D z = D g, delta = D z
     d = 1.0 / np.sqrt(np.maximum(np.einsum("...nk,...nk->...k", X, X), np.finfo(float).tiny))
     dd = d[..., :, None] * d[..., None, :]
@@ -409,6 +560,7 @@ def _start(
         converged=np.zeros(R, dtype=bool),
         exact=np.zeros(R, dtype=bool),
         singular=np.zeros(R, dtype=bool),
+        overflow=np.zeros(R, dtype=bool),
     )
     act = _Active(
         idx=np.arange(R),
@@ -423,8 +575,55 @@ def _start(
         u=None,
         newton=np.full(R, bool(newton)),
         prev=np.full(R, np.inf),
+        y=Y,
+        err=np.zeros(R),
     )
-    return fits, act, gram_inv, start_rms
+    return fits, act, gram_inv
+
+
+def _magnitude(Y: FloatArray, v: FloatArray | None) -> FloatArray:
+    """The robust size of each fit's y (R,): the (weighted) median of :math:`|y_i|`.
+
+    When more than half the :math:`y_i` are 0 it is the median of the non-zero :math:`|y_i|`
+    (0 when all are 0), so that the exact-fit level stays relative to the data.
+    """
+    ones = np.ones(Y.shape) if v is None else v
+    level = median_abs(Y, (Y.shape[1] - 1) // 2) if v is None else weighted_median_abs(Y, v)
+    flat = (level == 0) & ((Y != 0) & (ones > 0)).any(axis=1)
+    if flat.any():
+        level[flat] = weighted_median_abs(Y[flat], ones[flat] * (Y[flat] != 0))
+    return level
+
+
+def _start_weighted(
+    design: Design,
+    Y: FloatArray,
+    scale: str | float | FloatArray,
+    beta0: FloatArray | None,
+    rule: _Rule,
+    newton: bool,
+    v: FloatArray,
+) -> tuple[_Fits, _Active, FloatArray | None]:
+    """:func:`_start` with case weights ``v`` (R, n)."""
+    R = Y.shape[0]
+    k = design.k
+    if beta0 is None:
+        sw = np.sqrt(v)
+        beta = lstsq(design.X * sw[..., None], Y * sw)
+    else:
+        beta = np.broadcast_to(np.asarray(beta0, dtype=float), (R, k)).copy()
+    # the weighted least-squares start, or beta0, gives the residuals; the rest is _start's
+    fits, act, _ = _start(design, Y, scale, beta, rule, newton)
+    resid = act.resid
+    total = v.sum(axis=1)
+    act.v = v
+    act.dof = total - k
+    act.min_inside = np.maximum(2 * k, np.count_nonzero(v, axis=1) // 4)
+    if rule.mode == "proposal2":  # MASS (case weights): the weighted MAD of the start
+        act.scale = weighted_median_abs(resid, v) / MASS_MAD_CONSTANT
+        fits.scale = act.scale
+    act.exact_tol = _EXACT_FIT_RTOL * _magnitude(Y, v)
+    return fits, act, None
 
 
 def irls(
@@ -438,6 +637,7 @@ def irls(
     maxiter: int = 1000,
     k2: float | None = None,
     newton: bool = False,
+    sample_weight: FloatArray | None = None,
 ) -> IRLSResult:
     r"""Iteratively reweighted least squares for R M-estimation problems at once (no checks).
 
@@ -479,6 +679,18 @@ def irls(
         iteration reaches (the beta-and-MAD system can have several at small n). A replication
         falls back to IRLS steps for good when its :math:`X^\top\Psi' X` is singular or its
         residual change stops shrinking.
+    sample_weight : ndarray (n,) shared or (R, n), optional
+        Case weights :math:`v_i \ge 0` (not checked; each fit needs more than k rows of
+        positive weight), as ``MASS::rlm(weights = v, wt.method = "case")``: row i counts
+        :math:`v_i` times — in the weighted least-squares start, in every weighted Gram matrix
+        and right-hand side (:math:`\sum_i v_i w_i x_i x_i^\top`, :math:`\sum_i v_i w_i r_i
+        x_i`), in the MAD (the weighted median of :math:`|r_i|`, MASS's ``wmad``), in
+        proposal 2 (:math:`\sum v_i\min(r_i^2, k_2^2s^2) = (\sum v_i - k)\gamma s^2`, started
+        at the weighted MAD) and in the residual-change test. A weight of 0 makes a row absent
+        (the fit equals the fit without it); integer weights give the fit of the data with
+        row i repeated :math:`v_i` times. ``weights`` in the result stay the robustness weights
+        :math:`w(r_i/s)` (MASS's ``fit$w`` is their product with :math:`v_i`), and
+        ``gram_inv`` is None.
 
     Returns
     -------
@@ -503,37 +715,55 @@ def irls(
         raise ValueError(f"Newton steps need a convex loss; {loss!r} is not")
     design = Design(X)
     rule = _rule(loss, scale, design, Y, k2, tol)
-    fits, act, gram_inv, start_rms = _start(design, Y, scale, beta0, rule, newton)
-    it = 0
-    for it in range(1, maxiter + 1):
-        _sweep(act, fits, rule, it)
-        if act.empty:
-            break
-    if not act.empty:
-        fits.retire(act, np.ones(act.idx.size, dtype=bool), it, loss)
-    # residuals recomputed from the data (the working ones were updated incrementally)
-    resid = Y - design.fitted(fits.beta)
-    exact = fits.exact
-    if rule.mode != "fixed":
-        exact |= fits.converged & (fits.scale <= _EXACT_FIT_START_RTOL * start_rms)
+    v = None
+    if sample_weight is not None:
+        v = np.broadcast_to(np.asarray(sample_weight, dtype=float), Y.shape)
+    # a gross outlier near the largest double overflows squares (the residual-change test,
+    # proposal 2) and the steps from a start it carried away; non-finite results are flagged
+    with np.errstate(over="ignore", invalid="ignore"):
+        fits, act, gram_inv = _start(design, Y, scale, beta0, rule, newton, v)
+        it = 0
+        for it in range(1, maxiter + 1):
+            _sweep(act, fits, rule, it)
+            if act.empty:
+                break
+        if not act.empty:
+            fits.retire(act, np.ones(act.idx.size, dtype=bool), it, loss)
+        # residuals recomputed from the data (the working ones were updated incrementally)
+        resid = Y - design.fitted(fits.beta)
+    overflow = fits.overflow | ~(np.isfinite(fits.beta).all(axis=1) & np.isfinite(fits.scale))
+    overflow |= ~np.isfinite(resid).all(axis=1)
+    exact = fits.exact & ~overflow
+    converged = fits.converged & ~overflow
 
     return IRLSResult(
         beta=fits.beta,
         scale=fits.scale,
         n_iter=fits.n_iter,
-        converged=fits.converged,
+        converged=converged,
         weights=fits.weights,
         resid=resid,
         exact_fit=exact,
-        singular=fits.singular,
+        singular=fits.singular & ~overflow,
         gram_inv=gram_inv,
+        overflow=overflow,
     )
 
 
 def warn_irls(name: str, res: IRLSResult, maxiter: int | None = None) -> None:
     """Turn the failure flags of an :class:`IRLSResult` into actionable warnings."""
     R = res.beta.shape[0]
-    unconv = ~res.converged & ~res.singular
+    overflow = res.overflow if res.overflow is not None else np.zeros(R, dtype=bool)
+    unconv = ~res.converged & ~res.singular & ~overflow
+    if overflow.any():
+        what = "the fit" if R == 1 else f"{int(overflow.sum())} of {R} fits"
+        warnings.warn(
+            f"{name}: the arithmetic of {what} overflowed (non-finite coefficients or scale; "
+            "converged=False): y or X holds values too close to the largest double; rescale "
+            "the data",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
     what = "fit" if R == 1 else f"{int(unconv.sum())} of {R} fits"
     if unconv.any():
         limit = f" in max_iter={maxiter} steps" if maxiter is not None else ""
