@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import settings
 from statsmodels.datasets import engel, stackloss
+
+# The suite is reproducible: hypothesis draws the same examples on every run ("repro", the
+# default), so a green run stays green and a failure replays. HYPOTHESIS_PROFILE=explore
+# draws new examples (and remembers failures in .hypothesis/) to hunt for new bugs.
+settings.register_profile("repro", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repro"))
 
 
 @pytest.fixture(scope="session")

@@ -91,6 +91,8 @@ class Cluster(CovarianceKind):
     requires: ClassVar[tuple[str, ...]] = ("groups",)
 
     def validate_options(self, options: dict[str, Any], ctx: CovContext) -> dict[str, Any]:
+        if options.get("groups") is None:  # groups the estimator put in its context
+            options["groups"] = ctx.options.get("groups")
         if options.get("groups") is None:
             raise ValueError(
                 "the cluster kind needs groups=: pass with_cov('cluster', groups=labels), or "
