@@ -19,14 +19,13 @@ import pandas as pd
 
 from .. import theory
 from .._linalg import Design
-from .._validation import SeedLike, check_in_range, check_random_state
+from .._validation import SeedLike, check_in_range
 from ..exceptions import ConvergenceWarning, ExactFitWarning
-from ..inference.results import FitResult
+from ..inference.covariance import standard_errors
+from ..inference.results import FitResult, ManyFits
 from ..inference.robust_cov import AVar1
 from ..losses import Bisquare
 from ..solvers.irls import irls, warn_irls
-from ..inference.covariance import standard_errors
-from ..inference.results import ManyFits
 from ..solvers.s_estimation import (
     BISQUARE_CHI_C50,
     BISQUARE_PSI_C95,

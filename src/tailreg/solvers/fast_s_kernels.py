@@ -350,7 +350,9 @@ def _wls_increment(XT, res, s, c, w, G, rhs, d, delta):
 
 
 @_jit
-def _refine(XT, y, beta, s, n_steps, c, b, zero_level, check, tol, res, work, tmp, G, rhs, d, delta):
+def _refine(
+    XT, y, beta, s, n_steps, c, b, zero_level, check, tol, floor, res, work, tmp, G, rhs, d, delta
+):
     """I-steps from ``beta`` (overwritten) and scale ``s`` (< 0: the MAD start).
 
     Returns (scale, n_steps taken, converged, exact); ``res`` holds the residuals of the
@@ -383,7 +385,7 @@ def _refine(XT, y, beta, s, n_steps, c, b, zero_level, check, tol, res, work, tm
             bn = np.sqrt(bn)
             for a in range(k):
                 beta[a] += delta[a]
-            if dn <= tol * max(tol, bn):
+            if dn <= tol * max(floor, bn):
                 converged = True
                 break
         else:
@@ -394,7 +396,7 @@ def _refine(XT, y, beta, s, n_steps, c, b, zero_level, check, tol, res, work, tm
 
 
 @_jit
-def _fast_s_one(XT, y, cand, n_cand, c, b, k_fast, best_r, k_max, refine_tol, zero_level):
+def _fast_s_one(XT, y, cand, n_cand, c, b, k_fast, best_r, k_max, refine_tol, zero_level, y_size):
     k, n = XT.shape
     dof = n - k
     res = np.empty(n)
@@ -415,7 +417,24 @@ def _fast_s_one(XT, y, cand, n_cand, c, b, k_fast, best_r, k_max, refine_tol, ze
         for a in range(k):
             beta[a] = cand[j, a]
         s, _, _, exact = _refine(
-            XT, y, beta, -1.0, k_fast, c, b, zero_level, False, 0.0, res, work, tmp, G, rhs, d, delta
+            XT,
+            y,
+            beta,
+            -1.0,
+            k_fast,
+            c,
+            b,
+            zero_level,
+            False,
+            0.0,
+            0.0,
+            res,
+            work,
+            tmp,
+            G,
+            rhs,
+            d,
+            delta,
         )
         if exact:
             # more than half the data fitted exactly: the elemental fit with scale 0
@@ -425,11 +444,10 @@ def _fast_s_one(XT, y, cand, n_cand, c, b, k_fast, best_r, k_max, refine_tol, ze
             return out, 0.0, True, 0, True
         if not (np.isfinite(s) and s > 0):
             continue
-        if np.isfinite(worst):
-            # the M-scale is below worst iff ave chi(r / worst) < b (chi decreases in s);
-            # the margin keeps rows whose M-scale equals worst up to rounding
-            if _ave_chi(res, worst * (1.0 + 1e-9), c, dof) > b:
-                continue
+        # the M-scale is below worst iff ave chi(r / worst) < b (chi decreases in s); the
+        # margin keeps rows whose M-scale equals worst up to rounding
+        if np.isfinite(worst) and _ave_chi(res, worst * (1.0 + 1e-9), c, dof) > b:
+            continue
         sc = _m_scale(res, c, b, s, dof, 1e-10, 200)
         if not sc < worst:
             continue
@@ -443,7 +461,9 @@ def _fast_s_one(XT, y, cand, n_cand, c, b, k_fast, best_r, k_max, refine_tol, ze
         if n_best == best_r:
             pos = 0
             for q in range(1, best_r):
-                if best_s[q] > best_s[pos] or (best_s[q] == best_s[pos] and best_i[q] > best_i[pos]):
+                if best_s[q] > best_s[pos] or (
+                    best_s[q] == best_s[pos] and best_i[q] > best_i[pos]
+                ):
                     pos = q
             worst = best_s[pos]
     # the best candidates in the order of their scales (ties: the earlier subset first)
@@ -467,6 +487,7 @@ def _fast_s_one(XT, y, cand, n_cand, c, b, k_fast, best_r, k_max, refine_tol, ze
             zero_level,
             True,
             refine_tol,
+            refine_tol * y_size,
             res,
             work,
             tmp,
@@ -489,7 +510,7 @@ def _fast_s_one(XT, y, cand, n_cand, c, b, k_fast, best_r, k_max, refine_tol, ze
 
 
 @_jit
-def fast_s_many(XT3, Y, cand, n_cand, c, b, k_fast, best_r, k_max, refine_tol, zero_level):
+def fast_s_many(XT3, Y, cand, n_cand, c, b, k_fast, best_r, k_max, refine_tol, zero_level, y_size):
     """Fast-S for R fits: transposed designs ``XT3`` (Rx, k, n), responses ``Y`` (R, n).
 
     ``cand`` (R, m, k) holds the elemental fits (the first ``n_cand[r]`` of row r are
@@ -509,8 +530,9 @@ def fast_s_many(XT3, Y, cand, n_cand, c, b, k_fast, best_r, k_max, refine_tol, z
     for r in range(R):
         XT = XT3[r if Rx > 1 else 0]
         bt, s, cv, it, ex = _fast_s_one(
-            XT, Y[r], cand[r], n_cand[r], c, b, k_fast, best_r, k_max, refine_tol, zero_level[r]
-        )
+            XT, Y[r], cand[r], n_cand[r], c, b, k_fast, best_r, k_max, refine_tol, zero_level[r],
+            y_size[r],
+        )  # fmt: skip
         beta[r] = bt
         scale[r] = s
         conv[r] = cv

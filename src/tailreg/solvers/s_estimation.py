@@ -386,6 +386,7 @@ def _refine(
     zero_level: float,
     check_convergence: bool,
     tol: float,
+    y_size: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """I-steps of fast-S on stacked candidates (robustbase ``refine_fast_s``).
 
@@ -422,7 +423,9 @@ def _refine(
         if check_convergence:
             old = beta[active]
             delta = np.linalg.norm(old - new, axis=1)
-            done = delta <= tol * np.maximum(tol, np.linalg.norm(old, axis=1))
+            # robustbase's floor max(tol, |beta|) is in the units of beta; tol * size(y)
+            # is the same for data of unit size and keeps the test equivariant in y
+            done = delta <= tol * np.maximum(tol * y_size, np.linalg.norm(old, axis=1))
         else:
             done = np.zeros(active.size, dtype=bool)
         beta[active] = new
@@ -527,7 +530,8 @@ def _fast_s(
     X, y, c, b, rng, n_resample, k_fast, best_r, k_max, refine_tol, solve_tol, zero_tol
 ) -> SResult:
     n, k = X.shape
-    zero_level = zero_tol * robust_y_scale(y)
+    y_size = robust_y_scale(y)
+    zero_level = zero_tol * y_size
     # unit-norm columns make the subset singularity test independent of the units
     col = np.linalg.norm(X, axis=0)
     col[col == 0] = 1.0
@@ -557,7 +561,7 @@ def _fast_s(
             worst = float(best_scale[-1])
 
     beta, s, _, conv, n_iter = _refine(
-        X, y, best_beta, best_scale, k_max, c, b, zero_level, True, refine_tol
+        X, y, best_beta, best_scale, k_max, c, b, zero_level, True, refine_tol, y_size
     )
     # the first strictly smallest scale wins, as robustbase's loop over the best candidates
     i = int(np.argmin(s))
@@ -722,7 +726,7 @@ def _fast_s_many_compiled(
 ) -> SManyResult:  # fmt: skip
     from .fast_s_kernels import fast_s_many as kernel
 
-    R, n = Y.shape
+    R, _n = Y.shape
     k = X3.shape[-1]
     shared = X3.shape[0] == 1
     col = np.linalg.norm(X3, axis=1)  # (Rx, k)
@@ -743,10 +747,10 @@ def _fast_s_many_compiled(
         cand[rows, : bt.shape[1]] = bt / col[xr]
         n_cand[rows] = bt.shape[1]
         n_singular[rows] = ns
-    zero_level = zero_tol * np.array([robust_y_scale(y) for y in Y])
+    y_size = np.array([robust_y_scale(y) for y in Y])
     beta, scale, conv, n_iter, _ = kernel(
-        np.ascontiguousarray(np.swapaxes(X3, 1, 2)), Y, cand, n_cand, float(c), float(b), int(k_fast),
-        int(best_r), int(k_max), float(refine_tol), zero_level,
+        np.ascontiguousarray(np.swapaxes(X3, 1, 2)), Y, cand, n_cand, float(c), float(b),
+        int(k_fast), int(best_r), int(k_max), float(refine_tol), zero_tol * y_size, y_size,
     )  # fmt: skip
     resid = Y - Design(X3[0] if shared else X3).fitted(beta)
     return SManyResult(beta, scale, resid, conv, n_iter, n_singular)
