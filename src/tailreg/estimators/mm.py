@@ -36,7 +36,7 @@ from ..solvers.s_estimation import (
     fast_s_many,
 )
 from ..theory import Target
-from ._base import BaseRegressor
+from ._base import BaseRegressor, _warn_unconverged
 from ._mestimation import m_cov_context
 
 __all__ = ["MM", "AVar1"]
@@ -330,8 +330,6 @@ class MM(BaseRegressor):
                 stacklevel=3,
             )
         converged = s_fit.converged & m_ok
-        from ._base import _warn_unconverged
-
         _warn_unconverged(type(self).__name__, converged)
         resid = Y - Design(X).fitted(beta)
         s_ctx = np.where(exact, 1.0, s_fit.scale)

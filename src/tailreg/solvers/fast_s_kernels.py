@@ -28,7 +28,7 @@ try:  # pragma: no cover - exercised by whichever path the environment has
 
     HAVE_NUMBA = not os.environ.get("TAILREG_NO_NUMBA")
 except ImportError:  # pragma: no cover
-    numba = None
+    numba = None  # type: ignore[assignment]
     HAVE_NUMBA = False
 
 __all__ = ["HAVE_NUMBA", "elemental_fits_many", "fast_s_many"]

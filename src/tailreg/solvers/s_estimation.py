@@ -45,8 +45,10 @@ from scipy import optimize
 from threadpoolctl import ThreadpoolController
 
 from .._linalg import Design
+from .._validation import check_random_state
 from ..losses import Bisquare
 from ..theory import normal_expectation
+from . import fast_s_kernels
 
 __all__ = [
     "BISQUARE_CHI_C50",
@@ -611,8 +613,6 @@ def _elemental_group(
     The same draws in the same order as :func:`_elemental_fits` (the singular pattern
     depends on the design only, so the g responses share it). Returns (g, m', k) fits.
     """
-    from .fast_s_kernels import elemental_fits_many
-
     n, k = Xn.shape
     g = Y.shape[0]
     X3 = Xn[None]
@@ -622,7 +622,7 @@ def _elemental_group(
     for _ in range(200):
         idx = _draw_subsets(rng, n, k, todo.size)
         idx3 = np.ascontiguousarray(np.broadcast_to(idx, (g, *idx.shape)))
-        bt, status = elemental_fits_many(X3, Y, idx3, solve_tol)
+        bt, status = fast_s_kernels.elemental_fits_many(X3, Y, idx3, solve_tol)
         st = status[0]
         undecided = np.flatnonzero(st == 2)
         if undecided.size:  # the Frobenius bracket straddles solve_tol: the SVD decides
@@ -675,9 +675,6 @@ def fast_s_many(
     candidates; without it each fit runs the numpy :func:`fast_s`. The two agree to
     rounding.
     """
-    from .._validation import check_random_state
-    from .fast_s_kernels import HAVE_NUMBA
-
     Y = np.ascontiguousarray(Y, dtype=float)
     R, n = Y.shape
     X3 = X[None] if X.ndim == 2 else X
@@ -687,7 +684,7 @@ def fast_s_many(
     def rng_for() -> np.random.Generator:
         return check_random_state(random_state)
 
-    if not HAVE_NUMBA:
+    if not fast_s_kernels.HAVE_NUMBA:
         fits = [
             fast_s(
                 X3[0 if shared else r],
@@ -724,8 +721,6 @@ def _fast_s_many_compiled(
     X3, Y, rng_for, random_state, c, b, n_resample, k_fast, best_r, k_max, refine_tol,
     solve_tol, zero_tol,
 ) -> SManyResult:  # fmt: skip
-    from .fast_s_kernels import fast_s_many as kernel
-
     R, _n = Y.shape
     k = X3.shape[-1]
     shared = X3.shape[0] == 1
@@ -748,7 +743,7 @@ def _fast_s_many_compiled(
         n_cand[rows] = bt.shape[1]
         n_singular[rows] = ns
     y_size = np.array([robust_y_scale(y) for y in Y])
-    beta, scale, conv, n_iter, _ = kernel(
+    beta, scale, conv, n_iter, _ = fast_s_kernels.fast_s_many(
         np.ascontiguousarray(np.swapaxes(X3, 1, 2)), Y, cand, n_cand, float(c), float(b),
         int(k_fast), int(best_r), int(k_max), float(refine_tol), zero_tol * y_size, y_size,
     )  # fmt: skip
