@@ -18,26 +18,32 @@ import numpy as np
 import pandas as pd
 
 from .. import theory
-from .._validation import SeedLike, check_in_range, check_random_state
+from .._linalg import Design
+from .._validation import SeedLike, check_in_range
 from ..exceptions import ConvergenceWarning, ExactFitWarning
 from ..inference.bootstrap import BootstrapMixin
-from ..inference.results import FitResult
+from ..inference.covariance import standard_errors
+from ..inference.results import FitResult, ManyFits
 from ..inference.robust_cov import AVar1
 from ..losses import Bisquare
 from ..solvers.irls import irls, warn_irls
 from ..solvers.s_estimation import (
     BISQUARE_CHI_C50,
     BISQUARE_PSI_C95,
+    SManyResult,
     SResult,
     bisquare_c_for_breakdown,
     bisquare_c_for_efficiency,
-    fast_s,
+    fast_s_many,
 )
 from ..theory import Target
-from ._base import BaseRegressor
+from ._base import BaseRegressor, _warn_unconverged
 from ._mestimation import m_cov_context
 
 __all__ = ["MM", "AVar1"]
+
+#: smallest accepted ``breakdown`` (c_chi about 17)
+_MIN_BREAKDOWN = 0.01
 
 
 class MM(BootstrapMixin, BaseRegressor):
@@ -62,7 +68,7 @@ class MM(BootstrapMixin, BaseRegressor):
         Asymptotic efficiency of the M-step at the normal, relative to least squares;
         0.95 uses robustbase's 4.685061, other values solve
         :func:`~tailreg.solvers.s_estimation.bisquare_c_for_efficiency`.
-    breakdown : float in (0, 0.5], default 0.5
+    breakdown : float in [0.01, 0.5], default 0.5
         Breakdown point of the S-step; 0.5 uses robustbase's 1.54764, other values solve
         :func:`~tailreg.solvers.s_estimation.bisquare_c_for_breakdown`.
     random_state : None, int, SeedSequence or Generator
@@ -146,6 +152,12 @@ class MM(BootstrapMixin, BaseRegressor):
     def _check_params(self) -> None:
         check_in_range("efficiency", self.efficiency, 0.0, 1.0)
         check_in_range("breakdown", self.breakdown, 0.0, 0.5, high_closed=True)
+        if float(self.breakdown) < _MIN_BREAKDOWN:
+            # c_chi grows like sqrt(3 / breakdown): beyond this the S-step's chi is flat
+            # and its tuning-constant solve leaves its bracket
+            raise ValueError(
+                f"breakdown must be in [{_MIN_BREAKDOWN}, 0.5], got {self.breakdown!r}"
+            )
         for name in ("n_subsamples", "s_max_iter", "max_iter"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, Integral) or v < 1:
@@ -185,24 +197,30 @@ class MM(BootstrapMixin, BaseRegressor):
         return c_chi, c_psi, b
 
     # -- fitting ----------------------------------------------------------------------
-    def _s_step(self, X: np.ndarray, y: np.ndarray, c_chi: float, b: float) -> SResult:
-        s_fit = fast_s(
+    def _s_step_many(self, X: np.ndarray, Y: np.ndarray, c_chi: float, b: float) -> SManyResult:
+        """Fast-S for the R fits ``Y`` (R, n), each drawing its subsets as a single fit would."""
+        s_fit = fast_s_many(
             X,
-            y,
+            Y,
             c=c_chi,
             b=b,
-            rng=check_random_state(self.random_state),
+            random_state=self.random_state,
             n_resample=int(self.n_subsamples),
             k_max=int(self.s_max_iter),
         )
-        if not s_fit.converged:
+        if not s_fit.converged.all():
+            bad = int((~s_fit.converged).sum())
             warnings.warn(
-                f"{type(self).__name__}: the S-step refinements did not converge in s_max_iter="
-                f"{self.s_max_iter} steps (converged=False); increase s_max_iter",
+                f"{type(self).__name__}: the S-step refinements of {bad} of {Y.shape[0]} fits "
+                f"did not converge in s_max_iter={self.s_max_iter} steps (converged=False); "
+                "increase s_max_iter",
                 ConvergenceWarning,
                 stacklevel=4,
             )
         return s_fit
+
+    def _s_step(self, X: np.ndarray, y: np.ndarray, c_chi: float, b: float) -> SResult:
+        return self._s_step_many(X, y[None, :], c_chi, b).row(0)
 
     def _m_step(
         self, X: np.ndarray, y: np.ndarray, s_fit: SResult, loss: Bisquare
@@ -273,4 +291,63 @@ class MM(BootstrapMixin, BaseRegressor):
                 "weights": loss.weight(u),
                 "n_singular_subsamples": s_fit.n_singular,
             },
+        )
+
+    def _fit_many(
+        self,
+        X: np.ndarray,
+        Y: np.ndarray,
+        names: list[str],
+        kinds: tuple[str, ...],
+        sample_weight: np.ndarray | None = None,
+    ) -> ManyFits:
+        """All R fits at once: one batched fast-S, one batched M-step IRLS, batched covariances.
+
+        Each fit equals :meth:`fit` on its data (the same subsets, the same S-estimate; the
+        M-step's batched products round like the single fit's to ~1e-15).
+        """
+        c_chi, c_psi, b = self._constants()
+        loss = Bisquare(c_psi)
+        R = Y.shape[0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            s_fit = self._s_step_many(X, Y, c_chi, b)
+        beta = s_fit.beta.copy()
+        n_iter = np.zeros(R, dtype=int)
+        m_ok = np.ones(R, dtype=bool)
+        exact = ~(s_fit.scale > 0)
+        live = np.flatnonzero(~exact)
+        if live.size:
+            Xl = X if X.ndim == 2 else X[live]
+            res = irls(
+                Xl,
+                Y[live],
+                loss,
+                scale=s_fit.scale[live],
+                beta0=s_fit.beta[live],
+                tol=float(self.tol),
+                maxiter=int(self.max_iter),
+            )
+            m_ok[live] = res.converged
+            n_iter[live] = res.n_iter
+            # robustbase keeps the S-estimate when the M-step fails
+            beta[live] = np.where(res.converged[:, None], res.beta, s_fit.beta[live])
+        if exact.any():
+            warnings.warn(
+                f"{type(self).__name__}: {int(exact.sum())} of {R} fits are exact (more than "
+                "half the residuals of the S-estimate are zero, S-scale 0); their standard "
+                "errors are NaN",
+                ExactFitWarning,
+                stacklevel=3,
+            )
+        converged = s_fit.converged & m_ok
+        _warn_unconverged(type(self).__name__, converged)
+        resid = Y - Design(X).fitted(beta)
+        s_ctx = np.where(exact, 1.0, s_fit.scale)
+        options = {"resid0": s_fit.resid, "c_chi": c_chi, "b": b}
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ctx = m_cov_context(X, resid, s_ctx, loss, options)
+        se = standard_errors(ctx, kinds, valid=~exact)
+        return self._many(
+            beta, names, X.shape[-1], se, scale=s_fit.scale, converged=converged, n_iter=n_iter
         )

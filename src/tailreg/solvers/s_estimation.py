@@ -45,8 +45,10 @@ from scipy import optimize
 from threadpoolctl import ThreadpoolController
 
 from .._linalg import Design
+from .._validation import check_random_state
 from ..losses import Bisquare
 from ..theory import normal_expectation
+from . import fast_s_kernels
 
 __all__ = [
     "BISQUARE_CHI_C50",
@@ -56,7 +58,9 @@ __all__ = [
     "bisquare_c_for_efficiency",
     "chi",
     "fast_s",
+    "fast_s_many",
     "m_scale",
+    "robust_y_scale",
 ]
 
 #: robustbase's ``tuning.chi``: bisquare c with :math:`E_\Phi\chi_c = 1/2` (50% breakdown)
@@ -142,6 +146,23 @@ def chi(u: np.ndarray, c: float) -> np.ndarray:
 def _ave_chi(R: np.ndarray, s: np.ndarray, c: float, dof: int) -> np.ndarray:
     r""":math:`\sum_i\chi(r_i/s)/(n - k)` along the last axis, one scale per row."""
     return chi(R / s[..., None], c).sum(axis=-1) / dof
+
+
+def robust_y_scale(y: np.ndarray) -> float:
+    r"""The size of ``y`` that the exact-fit test scales its zero level by.
+
+    :math:`\operatorname{median}|y_i - \operatorname{median} y|`, or
+    :math:`\operatorname{median}|y_i|` when more than half the ``y`` are equal. robustbase
+    uses :math:`\overline{|y|}`, which one gross outlier dominates: with a y value of 1e14
+    among 50 of unit size every residual below 2e2 counted as zero and fast-S reported a
+    false exact fit (issue 12). Units of ``y`` scale both alike.
+    """
+    y = np.asarray(y, dtype=float)
+    med = float(np.median(y))
+    v = float(np.median(np.abs(y - med)))
+    if not v > 0:
+        v = float(np.median(np.abs(y)))
+    return v if np.isfinite(v) else 0.0
 
 
 def m_scale(
@@ -367,6 +388,7 @@ def _refine(
     zero_level: float,
     check_convergence: bool,
     tol: float,
+    y_size: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """I-steps of fast-S on stacked candidates (robustbase ``refine_fast_s``).
 
@@ -403,7 +425,9 @@ def _refine(
         if check_convergence:
             old = beta[active]
             delta = np.linalg.norm(old - new, axis=1)
-            done = delta <= tol * np.maximum(tol, np.linalg.norm(old, axis=1))
+            # robustbase's floor max(tol, |beta|) is in the units of beta; tol * size(y)
+            # is the same for data of unit size and keeps the test equivariant in y
+            done = delta <= tol * np.maximum(tol * y_size, np.linalg.norm(old, axis=1))
         else:
             done = np.zeros(active.size, dtype=bool)
         beta[active] = new
@@ -508,7 +532,8 @@ def _fast_s(
     X, y, c, b, rng, n_resample, k_fast, best_r, k_max, refine_tol, solve_tol, zero_tol
 ) -> SResult:
     n, k = X.shape
-    zero_level = zero_tol * float(np.mean(np.abs(y)))
+    y_size = robust_y_scale(y)
+    zero_level = zero_tol * y_size
     # unit-norm columns make the subset singularity test independent of the units
     col = np.linalg.norm(X, axis=0)
     col[col == 0] = 1.0
@@ -538,7 +563,7 @@ def _fast_s(
             worst = float(best_scale[-1])
 
     beta, s, _, conv, n_iter = _refine(
-        X, y, best_beta, best_scale, k_max, c, b, zero_level, True, refine_tol
+        X, y, best_beta, best_scale, k_max, c, b, zero_level, True, refine_tol, y_size
     )
     # the first strictly smallest scale wins, as robustbase's loop over the best candidates
     i = int(np.argmin(s))
@@ -551,3 +576,176 @@ def _fast_s(
         n_iter=int(n_iter.max(initial=0)),
         n_singular=n_singular,
     )
+
+
+# --------------------------------------------------------------------------------------
+# fast-S for many fits (compiled kernels when numba is there)
+
+
+@dataclass(frozen=True)
+class SManyResult:
+    """Result of :func:`fast_s_many` for R fits: the fields of :class:`SResult` stacked."""
+
+    beta: np.ndarray
+    scale: np.ndarray
+    resid: np.ndarray
+    converged: np.ndarray
+    n_iter: np.ndarray
+    n_singular: np.ndarray
+
+    def row(self, r: int) -> SResult:
+        """Fit ``r`` as an :class:`SResult`."""
+        return SResult(
+            self.beta[r],
+            float(self.scale[r]),
+            self.resid[r],
+            bool(self.converged[r]),
+            int(self.n_iter[r]),
+            int(self.n_singular[r]),
+        )
+
+
+def _elemental_group(
+    Xn: np.ndarray, Y: np.ndarray, rng: np.random.Generator, m: int, solve_tol: float
+) -> tuple[np.ndarray, int]:
+    """:func:`_elemental_fits` by the compiled kernel for responses ``Y`` (g, n) sharing ``Xn``.
+
+    The same draws in the same order as :func:`_elemental_fits` (the singular pattern
+    depends on the design only, so the g responses share it). Returns (g, m', k) fits.
+    """
+    n, k = Xn.shape
+    g = Y.shape[0]
+    X3 = Xn[None]
+    betas = np.empty((g, m, k))
+    todo = np.arange(m)
+    n_singular = 0
+    for _ in range(200):
+        idx = _draw_subsets(rng, n, k, todo.size)
+        idx3 = np.ascontiguousarray(np.broadcast_to(idx, (g, *idx.shape)))
+        bt, status = fast_s_kernels.elemental_fits_many(X3, Y, idx3, solve_tol)
+        st = status[0]
+        undecided = np.flatnonzero(st == 2)
+        if undecided.size:  # the Frobenius bracket straddles solve_tol: the SVD decides
+            Xs = Xn[idx[undecided]]
+            sv = np.linalg.svd(Xs, compute_uv=False)
+            good = sv[:, -1] > solve_tol * sv[:, 0]
+            st = st.copy()
+            st[undecided] = np.where(good, 0, 1)
+            gi = undecided[good]
+            if gi.size:
+                bt[:, gi] = np.linalg.solve(Xn[idx[gi]][None], Y[:, idx[gi]][..., None])[..., 0]
+        ok = st == 0
+        n_singular += int((~ok).sum())
+        if ok.any():
+            betas[:, todo[ok]] = bt[:, ok]
+        todo = todo[~ok]
+        if todo.size == 0:
+            break
+    keep = np.setdiff1d(np.arange(m), todo)
+    if keep.size == 0:
+        raise ValueError(
+            "fast-S found no non-singular elemental subset of the design; the S-estimator "
+            "needs subsets of k rows with full rank (check for rare dummy regressors)"
+        )
+    return betas[:, keep], n_singular
+
+
+def fast_s_many(
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    random_state: np.random.Generator | int | np.random.SeedSequence | None,
+    c: float = BISQUARE_CHI_C50,
+    b: float = 0.5,
+    n_resample: int = 500,
+    k_fast: int = 1,
+    best_r: int = 2,
+    k_max: int = 200,
+    refine_tol: float = 1e-7,
+    solve_tol: float = 1e-7,
+    zero_tol: float = 1e-10,
+) -> SManyResult:
+    """:func:`fast_s` for R fits: ``X`` (n, k) shared or (R, n, k), ``Y`` (R, n).
+
+    Every fit draws its subsets as a separate :func:`fast_s` call given
+    ``check_random_state(random_state)`` would: an int or ``SeedSequence`` (or None) seeds
+    a fresh generator per fit (the same subsets for every fit of a shared design), a
+    ``Generator`` is consumed fit after fit. With numba (:mod:`.fast_s_kernels`) the
+    elemental fits and the whole candidate search run in compiled loops over fits and
+    candidates; without it each fit runs the numpy :func:`fast_s`. The two agree to
+    rounding.
+    """
+    Y = np.ascontiguousarray(Y, dtype=float)
+    R, n = Y.shape
+    X3 = X[None] if X.ndim == 2 else X
+    k = X3.shape[-1]
+    shared = X3.shape[0] == 1
+
+    def rng_for() -> np.random.Generator:
+        return check_random_state(random_state)
+
+    if not fast_s_kernels.HAVE_NUMBA:
+        fits = [
+            fast_s(
+                X3[0 if shared else r],
+                Y[r],
+                c=c,
+                b=b,
+                rng=rng_for(),
+                n_resample=n_resample,
+                k_fast=k_fast,
+                best_r=best_r,
+                k_max=k_max,
+                refine_tol=refine_tol,
+                solve_tol=solve_tol,
+                zero_tol=zero_tol,
+            )
+            for r in range(R)
+        ]
+        return SManyResult(
+            np.array([f.beta for f in fits]).reshape(R, k),
+            np.array([f.scale for f in fits]),
+            np.array([f.resid for f in fits]).reshape(R, n),
+            np.array([f.converged for f in fits], dtype=bool),
+            np.array([f.n_iter for f in fits], dtype=int),
+            np.array([f.n_singular for f in fits], dtype=int),
+        )
+    with _threadpools().limit(limits=1, user_api="blas"):
+        return _fast_s_many_compiled(
+            X3, Y, rng_for, random_state, c, b, n_resample, k_fast, best_r, k_max,
+            refine_tol, solve_tol, zero_tol,
+        )  # fmt: skip
+
+
+def _fast_s_many_compiled(
+    X3, Y, rng_for, random_state, c, b, n_resample, k_fast, best_r, k_max, refine_tol,
+    solve_tol, zero_tol,
+) -> SManyResult:  # fmt: skip
+    R, _n = Y.shape
+    k = X3.shape[-1]
+    shared = X3.shape[0] == 1
+    col = np.linalg.norm(X3, axis=1)  # (Rx, k)
+    col[col == 0] = 1.0
+    Xn3 = X3 / col[:, None, :]
+    cand = np.zeros((R, n_resample, k))
+    n_cand = np.zeros(R, dtype=np.int64)
+    n_singular = np.zeros(R, dtype=int)
+    fresh_shared = shared and not isinstance(random_state, np.random.Generator)
+    if fresh_shared and random_state is not None:
+        # a seed: every fit draws the same subsets of the same design
+        groups = [np.arange(R)]
+    else:
+        groups = [np.array([r]) for r in range(R)]
+    for rows in groups:
+        xr = 0 if shared else int(rows[0])
+        bt, ns = _elemental_group(Xn3[xr], Y[rows], rng_for(), n_resample, solve_tol)
+        cand[rows, : bt.shape[1]] = bt / col[xr]
+        n_cand[rows] = bt.shape[1]
+        n_singular[rows] = ns
+    y_size = np.array([robust_y_scale(y) for y in Y])
+    beta, scale, conv, n_iter, _ = fast_s_kernels.fast_s_many(
+        np.ascontiguousarray(np.swapaxes(X3, 1, 2)), Y, cand, n_cand, float(c), float(b),
+        int(k_fast), int(best_r), int(k_max), float(refine_tol), zero_tol * y_size, y_size,
+    )  # fmt: skip
+    resid = Y - Design(X3[0] if shared else X3).fitted(beta)
+    return SManyResult(beta, scale, resid, conv, n_iter, n_singular)
