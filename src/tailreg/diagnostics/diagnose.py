@@ -469,6 +469,8 @@ def diagnose(
             fits,
             laws.best,
             findings,
+            kinds=dict(zip(cov["estimator"], cov["kind"], strict=True)),
+            names=["const", *names],
             replications=replications,
             seed=s_sim,
             progress=progress,
