@@ -147,7 +147,9 @@ def _table(summary: pd.DataFrame, kinds: Mapping[str, str], names: list[str]) ->
     rows = []
     for _, r in summary.iterrows():
         kind = kinds[r["estimator"]]
-        j = int(str(r["parameter"]).lstrip("b")) if str(r["parameter"]).startswith("b") else None
+        # the design file's columns are x1..xp (see _study): map back to the user's names
+        par = str(r["parameter"])
+        j = int(par[1:]) if par[:1] == "x" and par[1:].isdigit() else None
         rows.append(
             {
                 "estimator": r["estimator"],
