@@ -163,3 +163,38 @@ def test_markdown_writes_figures(het, tmp_path):
     for name in pngs:
         assert f"({name})" in text
     assert set(het.figures) == {"qq", "residuals_vs_fitted", "hill", "weights", "estimates"}
+
+
+# -- acceptance at the level of diagnose ------------------------------------------------
+# The detection rates of the rules over seeded batches are measured and asserted in
+# test_diagnostics_acceptance.py (same generator, imported). Here one seeded data set per
+# design checks that diagnose turns the findings into the right standard errors and law.
+
+
+def _acceptance_data(design: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    from test_diagnostics_acceptance import N, _errors
+
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([rng.standard_normal(N), rng.uniform(0, 3, N)])
+    return X, 1 + 2 * X[:, 0] - X[:, 1] + _errors(design, X[:, 1], rng)
+
+
+@pytest.mark.parametrize(
+    ("design", "detected", "ols_kind", "families"),
+    [
+        ("t2.5", {"heavy tails"}, "classical", {"t"}),
+        ("lognormal_het", {"heteroscedasticity", "skew"}, "HC3", {"lognormal", "skewnormal"}),
+        ("ar1", {"dependence"}, "HAC", {"normal"}),
+        ("normal", set(), "classical", {"normal"}),
+    ],
+)
+def test_diagnose_on_known_structure(design, detected, ols_kind, families):
+    X, y = _acceptance_data(design, 16)
+    d = tailreg.diagnose(X, y, ordered=True, replications=0, n_boot=199, random_state=16)
+    found = set(d.findings.detected()) - {"outliers"}  # real under heavy/skewed errors
+    assert detected <= found
+    if design == "normal":  # no detector fires on 84% of control sets (acceptance notes)
+        assert not found
+    kinds = dict(zip(d.covariance.estimator, d.covariance.kind, strict=True))
+    assert kinds["OLS"] == ols_kind
+    assert d.laws.best.family in families
