@@ -57,8 +57,10 @@ def test_choose_cov_kind_rules():
     kind, why = choose_cov_kind(("H1", "sandwich"), _findings(dep=True))
     assert kind == "sandwich" and "not offered" in why
     kind, why = choose_cov_kind(ols, _findings(), grouped=True)
-    if "cluster" not in ols:
-        assert kind == "HC3" and "cluster" in why
+    assert kind == "HC3" and "not offered" in why
+    kind, why = choose_cov_kind(ols, _findings(het=True), grouped=True)
+    assert kind == "HC3" and "groups given" in why and "not offered" in why
+    assert choose_cov_kind((*ols, "cluster"), _findings(het=True), grouped=True)[0] == "cluster"
 
 
 def test_heteroscedastic_data_get_robust_kinds(het):

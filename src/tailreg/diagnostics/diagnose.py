@@ -106,9 +106,16 @@ def choose_cov_kind(
         wanted.append(("HAC", "Ljung–Box rejects: autocorrelation-robust (HAC)"))
     if het:
         wanted.append((robust, "Breusch–Pagan rejects: heteroscedasticity-robust"))
+    lacking: list[str] = []
     for kind, why in wanted:
         if kind is not None and kind in kinds:
+            if lacking:  # say which wanted kind this estimator could not give
+                why += (
+                    f" ({'; '.join(lacking)}: not offered by this estimator, kinds "
+                    f"{', '.join(kinds)}; read its standard errors as too small)"
+                )
             return kind, why
+        lacking.append(why.split(":")[0])
     if wanted:
         missing = ", ".join(w.split(":")[0] for _, w in wanted)
         if robust is not None:
@@ -377,6 +384,15 @@ def _figures(
     }
 
 
+def _root_seed(random_state: SeedLike) -> np.random.SeedSequence:
+    """Every draw of diagnose flows from one SeedSequence (a Generator seeds it once)."""
+    if isinstance(random_state, np.random.SeedSequence):
+        return random_state
+    if isinstance(random_state, np.random.Generator):
+        return np.random.SeedSequence(int(random_state.integers(2**63)))
+    return np.random.SeedSequence(random_state)
+
+
 def diagnose(
     formula_or_X: Any,
     data: Any = None,
@@ -434,11 +450,7 @@ def diagnose(
         if g is not None and g.shape != y.shape:
             raise ValueError(f"groups has shape {g.shape} for {y.size} rows")
         n_dropped = 0
-    root = (
-        random_state
-        if isinstance(random_state, np.random.SeedSequence)
-        else np.random.SeedSequence(random_state)
-    )
+    root = _root_seed(random_state)
     s_fit, s_boot, s_mcd, s_sim = root.spawn(4)
     fits = _fit_all(X, y, names, s_fit)
     ols, mm = fits["OLS"].result_, fits["MM"].result_
