@@ -140,7 +140,7 @@ def _theory_line(folder: Path) -> str:
         for e in t.index
         if e != "OLS" and np.isfinite(t.at[e, "are_vs_ols"])
     ]
-    return ", ".join(bits)
+    return ", ".join(bits) or "not defined (OLS has no finite variance at this law)"
 
 
 def _sim_line(folder: Path, term: str) -> str:
@@ -153,7 +153,13 @@ def _sim_line(folder: Path, term: str) -> str:
     for _, r in s.iterrows():
         if np.isfinite(r["coverage"]):
             bits.append(f"{r['estimator']} {r['coverage']:.2f}")
-    return ", ".join(bits) if bits else "no estimator has a target under this model"
+    if not bits:
+        return "no estimator has a pseudo-true target under this model"
+    missing = [
+        e for e in dict.fromkeys(s["estimator"]) if not any(b.startswith(e + " ") for b in bits)
+    ]
+    tail = f" ({', '.join(missing)}: no pseudo-true target under this model)" if missing else ""
+    return ", ".join(bits) + tail
 
 
 def _dataset_section(folder: Path, row: pd.Series, rel: str) -> str:
@@ -168,10 +174,13 @@ def _dataset_section(folder: Path, row: pd.Series, rel: str) -> str:
     )
     cov = pd.read_csv(folder / "covariance.csv")
     fallback = cov[cov["reason"].str.contains("not offered", na=False)]
+    wanted = "cluster" if "groups given" in " ".join(fallback["reason"]) else "HAC"
     fb = (
-        " Fallbacks: "
-        + "; ".join(f"{r.estimator} — {r.reason}" for r in fallback.itertuples())
-        + "."
+        f" {', '.join(f'{r.estimator} ({r.kind})' for r in fallback.itertuples())} do not offer "
+        f"{wanted} in this version and fall back to the kind shown, which allows unequal "
+        "variances but not "
+        + ("clustering" if wanted == "cluster" else "dependence")
+        + ": read their standard errors as too small (covariance.csv gives each reason)."
         if len(fallback)
         else ""
     )
