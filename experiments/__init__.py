@@ -25,6 +25,7 @@ STUDIES: tuple[str, ...] = (
     "inference",
     "robustness",
     "network",
+    "real_data",
 )
 
 __all__ = ["STUDIES"]

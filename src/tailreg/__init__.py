@@ -12,6 +12,7 @@ helpers: :func:`fit_formula` (Wilkinson formulas), :func:`compare` (side-by-side
 
 from . import distributions, losses, processes, theory
 from .compare import Comparison, compare
+from .diagnostics.diagnose import Diagnosis, diagnose
 from .estimators import (
     LAD,
     MM,
@@ -35,6 +36,7 @@ __all__ = [
     "Bisquare",
     "Comparison",
     "ConvergenceWarning",
+    "Diagnosis",
     "ExactFitWarning",
     "GaussianMLE",
     "Huber",
@@ -44,6 +46,7 @@ __all__ = [
     "StudentTMLE",
     "compare",
     "design_for",
+    "diagnose",
     "distributions",
     "fit_formula",
     "losses",

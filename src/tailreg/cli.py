@@ -8,6 +8,8 @@ Subcommands::
     tailreg summarize DIR [--format csv|markdown] [--output FILE]
     tailreg demo
     tailreg reproduce [--quick] [--only NAME ...] [--backend ...] [--workers N] [--out DIR]
+    tailreg diagnose DATA.csv --formula "y ~ x1 + x2" [--groups G] [--ordered] [--out DIR]
+                              [--replications N] [--seed S] [--quiet]
 
     tailreg --version
 
@@ -272,12 +274,63 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_reproduce)
 
 
+def _cmd_diagnose(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .diagnostics.diagnose import diagnose
+
+    try:
+        data = pd.read_csv(args.data)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        print(f"tailreg diagnose: cannot read {args.data}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        d = diagnose(
+            args.formula,
+            data,
+            groups=args.groups,
+            ordered=args.ordered,
+            replications=args.replications,
+            random_state=args.seed,
+            progress=not args.quiet,
+        )
+    except ValueError as exc:
+        print(f"tailreg diagnose: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    html = d.to_html(out / "diagnosis.html")
+    md = d.to_markdown(out)
+    d.estimates().to_csv(out / "estimates.csv", index=False)
+    if not args.quiet:
+        print(f"detected: {', '.join(d.findings.detected()) or 'nothing'}")
+        for r in d.recommendations:
+            print(f"- {r.action}")
+        print(f"report: {html} and {md}")
+    return 0
+
+
+def _add_diagnose(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "diagnose", help="diagnose a regression on a CSV file and compare every estimator"
+    )
+    p.add_argument("data", help="CSV file with a header row")
+    p.add_argument("--formula", required=True, help='model formula, e.g. "y ~ x1 + x2"')
+    p.add_argument("--groups", default=None, help="column of cluster labels")
+    p.add_argument("--ordered", action="store_true", help="rows are in time order")
+    p.add_argument("--out", default="diagnosis", help="output folder (default: diagnosis)")
+    p.add_argument("--replications", type=int, default=200, help="Monte Carlo replications")
+    p.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    p.set_defaults(func=_cmd_diagnose)
+
+
 #: one function per subcommand
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_run,
     _add_summarize,
     _add_demo,
     _add_reproduce,
+    _add_diagnose,
 ]
 
 
