@@ -32,14 +32,23 @@ def _page(name: str, results: Path, out: Path) -> str:
     figures = sorted(folder.glob("fig_*.png")) if folder.is_dir() else []
     tables = sorted(folder.glob("*.csv")) if folder.is_dir() else []
     if not figures and not tables:
-        lines += ["This study has no committed results yet (``tailreg reproduce`` writes them).", ""]
+        lines += [
+            "This study has no committed results yet (``tailreg reproduce`` writes them).",
+            "",
+        ]
         return "\n".join(lines)
     lines += [_title("Figures", "-")]
     img = out / "_img" / name
     img.mkdir(parents=True, exist_ok=True)
     for fig in figures:
         shutil.copy2(fig, img / fig.name)
-        lines += [f".. figure:: _img/{name}/{fig.name}", "   :width: 90%", "", f"   ``{fig.name}``", ""]
+        lines += [
+            f".. figure:: _img/{name}/{fig.name}",
+            "   :width: 90%",
+            "",
+            f"   ``{fig.name}``",
+            "",
+        ]
     lines += [_title("Tables", "-")]
     for table in tables:
         n_rows = sum(1 for _ in table.open()) - 1

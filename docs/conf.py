@@ -22,7 +22,7 @@ import _studies  # noqa: E402  (the docs folder is put on the path just above)
 
 project = "tailreg"
 author = "tailreg developers"
-copyright = "2026, tailreg developers"  # noqa: A001  (Sphinx's name)
+copyright = "2026, tailreg developers"
 release = metadata.version("tailreg")
 version = release
 
@@ -67,5 +67,5 @@ html_theme_options = {
 html_static_path: list[str] = []
 
 
-def setup(app):  # noqa: D103  (Sphinx hook)
+def setup(app):
     _studies.write_pages(HERE / "studies", HERE.parent / "results")
