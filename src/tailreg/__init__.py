@@ -11,8 +11,8 @@ helpers: :func:`fit_formula` (Wilkinson formulas), :func:`compare` (side-by-side
 """
 
 from . import distributions, losses, processes, theory
+from ._optional import require
 from .compare import Comparison, compare
-from .diagnostics.diagnose import Diagnosis, diagnose
 from .estimators import (
     LAD,
     MM,
@@ -25,10 +25,27 @@ from .estimators import (
     StudentTMLE,
 )
 from .exceptions import ConvergenceWarning, ExactFitWarning, MultipleOptimaWarning
-from .formula import design_for, fit_formula
 from .reporting import summary_text
 
 __version__ = "0.1.0"
+
+#: names whose modules need an optional extra: imported on first use (``tailreg[formula]``,
+#: ``tailreg[diagnose]``), so ``import tailreg`` works with the core install
+_LAZY = {
+    "fit_formula": ("tailreg.formula", "tailreg.fit_formula"),
+    "design_for": ("tailreg.formula", "tailreg.design_for"),
+    "diagnose": ("tailreg.diagnostics.diagnose", "tailreg.diagnose"),
+    "Diagnosis": ("tailreg.diagnostics.diagnose", "tailreg.Diagnosis"),
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        module, feature = _LAZY[name]
+        return getattr(require(module, feature), name)
+    raise AttributeError(f"module 'tailreg' has no attribute {name!r}")
+
+
 __all__ = [
     "LAD",
     "MM",

@@ -35,6 +35,7 @@ from importlib import metadata
 import pandas as pd
 
 from . import demo, reproduce
+from ._optional import require
 from .simulation import SimulationError, Study, read_results, run_study, summarize
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main", "positive_int", "to_markdown", "version"]
@@ -277,7 +278,7 @@ def _add_reproduce(sub: argparse._SubParsersAction) -> None:
 def _cmd_diagnose(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .diagnostics.diagnose import diagnose
+    diagnose = require("tailreg.diagnostics.diagnose", "tailreg diagnose").diagnose
 
     try:
         data = pd.read_csv(args.data)

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-from statsmodels.datasets import engel, stackloss
 
+from ._optional import require
 from .estimators import LAD, MM, OLS, BaseRegressor, Bisquare, GaussianMLE, Huber, StudentTMLE
 
 __all__ = ["DEMO_ESTIMATORS", "comparison_table", "main"]
@@ -30,8 +30,9 @@ DEMO_ESTIMATORS: tuple[tuple[str, type[BaseRegressor], dict[str, Any]], ...] = (
 
 
 def _datasets() -> dict[str, tuple[pd.DataFrame, pd.Series]]:
-    sl = stackloss.load_pandas().data.astype(float)
-    en = engel.load_pandas().data.astype(float)
+    datasets = require("statsmodels.datasets", "tailreg demo")
+    sl = datasets.stackloss.load_pandas().data.astype(float)
+    en = datasets.engel.load_pandas().data.astype(float)
     return {
         "stackloss": (sl[["AIRFLOW", "WATERTEMP", "ACIDCONC"]], sl["STACKLOSS"]),
         "engel": (en[["income"]], en["foodexp"]),

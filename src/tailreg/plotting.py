@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._optional import require
+
 __all__ = [
     "band",
     "bottom_legend",
@@ -25,10 +27,9 @@ __all__ = [
 
 
 def _plt():
-    import matplotlib
-
+    matplotlib = require("matplotlib", "figures")
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = require("matplotlib.pyplot", "figures")
 
     plt.rcParams.update(
         {

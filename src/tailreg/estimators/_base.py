@@ -42,6 +42,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._linalg import Design, full_rank
+from .._optional import require
 from .._typing import ArrayLike
 from .._validation import (
     add_constant,
@@ -52,7 +53,6 @@ from .._validation import (
     default_names,
 )
 from ..exceptions import ConvergenceWarning
-from ..formula import design_for
 from ..inference.covariance import CovContext
 from ..inference.results import FitResult, ManyFits
 from ..losses import Loss
@@ -309,7 +309,7 @@ class BaseRegressor(RegressorMixin, BaseEstimator):
         """New regressors as an (m, p) array: through the formula for a formula fit."""
         check_is_fitted(self, "result_")
         if getattr(self, "model_spec_", None) is not None and isinstance(X, pd.DataFrame | Mapping):
-            return design_for(self, X)
+            return require("tailreg.formula", "predict on a formula fit").design_for(self, X)
         return np.asarray(validate_data(self, X, reset=False, dtype=np.float64))
 
     def predict(self, X: ArrayLike) -> np.ndarray:

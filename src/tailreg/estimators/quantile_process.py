@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .._optional import require
 from .._typing import ArrayLike
 from .._validation import SeedLike, add_constant, check_design, default_names
 from ..exceptions import ConvergenceWarning
@@ -320,7 +320,8 @@ class QuantileProcess(RegressorMixin, BaseEstimator):
         ncol = min(3, len(names))
         nrow = math.ceil(len(names) / ncol)
         # a Figure outside pyplot: no global state, no backend chosen for the caller
-        fig = Figure(figsize=(4.0 * ncol, 3.2 * nrow))
+        figure = require("matplotlib.figure", "QuantileProcess.plot")
+        fig = figure.Figure(figsize=(4.0 * ncol, 3.2 * nrow))
         axes = fig.subplots(nrow, ncol, squeeze=False)
         flat = axes.ravel()
         for ax in flat[len(names) :]:

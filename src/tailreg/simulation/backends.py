@@ -34,6 +34,8 @@ from itertools import islice
 from numbers import Integral
 from typing import Any
 
+from .._optional import require
+
 __all__ = [
     "BACKENDS",
     "PARENT_POLL",
@@ -199,7 +201,7 @@ class DaskBackend(Backend):
         return d
 
     def _connect(self) -> Any:
-        from dask.distributed import Client
+        Client = require("dask.distributed", "the dask backend").Client
 
         kw: dict[str, Any] = {"timeout": self.connect_timeout}
         if self.security is not None:
@@ -215,7 +217,8 @@ class DaskBackend(Backend):
             ) from None
 
     def map_unordered(self, fn, payloads):
-        from dask.distributed import Client, LocalCluster, as_completed
+        dd = require("dask.distributed", "the dask backend")
+        Client, LocalCluster, as_completed = dd.Client, dd.LocalCluster, dd.as_completed
 
         cluster = None
         if self.scheduler is None:
