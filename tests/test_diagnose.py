@@ -66,7 +66,9 @@ def test_choose_cov_kind_rules():
 def test_heteroscedastic_data_get_robust_kinds(het):
     assert het.findings.heteroscedasticity.detected
     kinds = dict(zip(het.covariance.estimator, het.covariance.kind, strict=True))
-    assert kinds["OLS"] == "HC3" and kinds["LAD"] == "nid" and kinds["MM"] == "sandwich"
+    # HC3 where the estimator offers it (OLS, M, MM), else the sandwich; nid for LAD
+    assert kinds["OLS"] == "HC3" and kinds["LAD"] == "nid" and kinds["MM"] == "HC3"
+    assert kinds["t-MLE"] == "sandwich"
     for name, r in het.fits.items():
         assert r.cov_kind == kinds[name]
     # the comparison table shows those kinds' standard errors

@@ -348,9 +348,9 @@ def _se_advice(f: Findings) -> list[Recommendation]:
     if f.heteroscedasticity is not None and f.heteroscedasticity.detected:
         out.append(
             Recommendation(
-                "Report heteroscedasticity-robust standard errors: HC3 for OLS, the "
-                "sandwich for the M/MM fits, the Hendricks–Koenker (nid) kind for quantile "
-                "regression",
+                "Report heteroscedasticity-robust standard errors: HC3 for OLS and the M/MM "
+                "fits (the sandwich where HC3 is not offered, as for the t-MLE), the "
+                "Hendricks–Koenker (nid) kind for quantile regression",
                 f"{f.heteroscedasticity.evidence} < {f.alpha:g}",
                 "heteroscedasticity",
             )
