@@ -203,8 +203,8 @@ def design_for(est: Any, data: pd.DataFrame | Mapping[str, Any]) -> np.ndarray:
     """The design (without the constant) that ``est``'s formula builds from new data.
 
     Applies the fit's transforms with their fitted state and its categorical levels, so
-    that :math:`\\hat y = X\\hat\\beta + \\hat\\beta_0` is ``design_for(est, data) @ est.coef_
-    + est.intercept_``.
+    that :math:`\\hat y = X\\hat\\beta + \\hat\\beta_0` is
+    ``design_for(est, data) @ est.coef_ + est.intercept_``.
 
     Parameters
     ----------
@@ -214,7 +214,7 @@ def design_for(est: Any, data: pd.DataFrame | Mapping[str, Any]) -> np.ndarray:
 
     Returns
     -------
-    ndarray of shape (n, len(est.coef_))
+    ndarray of shape (n, ``len(est.coef_)``)
         Columns in the order of ``est.model_spec_.columns``, one row per row of ``data``.
 
     Raises

@@ -57,7 +57,8 @@ FACTORY = "tailreg.diagnostics.simulate:fitted_law"
 
 
 def fitted_law(family: str, **params: float) -> ErrorLaw:
-    """The law of :mod:`.laws` with these parameters (``LawFit.params``), as fitted.
+    """The law of :mod:`tailreg.diagnostics.laws` with these parameters, as fitted
+    (``LawFit.params``).
 
     Parameters
     ----------

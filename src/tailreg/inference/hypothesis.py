@@ -85,8 +85,10 @@ class WaldTest:
 class TTest:
     """Result of t (or z) tests of single linear combinations :math:`r_j^\\top\\theta = q_j`.
 
-    Attributes (arrays of one entry per row of ``R``)
-    -------------------------------------------------
+    The arrays have one entry per row of ``R``.
+
+    Attributes
+    ----------
     estimate, se, statistic, pvalue : ndarray (m,)
     conf_int : ndarray (m, 2)
         ``1 - alpha`` Wald interval of :math:`r_j^\\top\\theta` (not shifted by ``q``).

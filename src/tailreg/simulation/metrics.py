@@ -77,7 +77,7 @@ _COEF = re.compile(r"^(const|x\d+)$")
 
 
 def median_abs_error(err: np.ndarray) -> tuple[float, float]:
-    """Median of |err| over the finite values, and its MCSE.
+    """Median of ``|err|`` over the finite values, and its MCSE.
 
     The MCSE is the half-width of the distribution-free 95% interval for a median — the
     order statistics :math:`R/2 \\mp 1.96\\sqrt R/2` of the sorted values — over 1.96.
