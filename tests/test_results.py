@@ -212,8 +212,12 @@ def test_params_cannot_be_edited_in_place(stackloss_data):
     p.iloc[1] = 99.0  # edits a copy
     p["const"] = -5.0
     assert res.params.iloc[1] == est.coef_[0] != 99.0
-    with pytest.raises(ValueError, match="read-only"):
-        res.params.to_numpy()[0] = 1.0
+    arr = res.params.to_numpy()
+    try:  # a read-only view under pandas' copy-on-write (pandas 3), a copy before it
+        arr[0] = 1.0
+    except ValueError as exc:
+        assert "read-only" in str(exc)
+    assert res.params.iloc[0] == est.intercept_
     pd.testing.assert_frame_equal(res.summary(), before)
 
 
