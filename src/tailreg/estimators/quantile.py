@@ -188,6 +188,19 @@ class QuantileRegression(BaseRegressor):
                 ConvergenceWarning,
                 stacklevel=3,
             )
+        return self._solved_result(X, y, names, sol, w)
+
+    def _solved_result(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        names: list[str],
+        sol: QuantileSolution,
+        w: np.ndarray | None = None,
+    ) -> FitResult:
+        """The result of the vertex ``sol`` solved on (X, y) with weights ``w`` (also used by
+        :class:`~tailreg.estimators.quantile_process.QuantileProcess`)."""
+        tau = float(self._tau)
         resid = y - X @ sol.beta
         n, k = X.shape
         loss = Check(tau)

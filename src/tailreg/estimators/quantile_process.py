@@ -29,7 +29,6 @@ from ..exceptions import ConvergenceWarning
 from ..inference.quantile_rank import rank_conf_int_frame
 from ..inference.quantile_tests import equal_slopes_wald
 from ..inference.results import FitResult
-from ..losses import Check
 from ..solvers.quantile_lp import QuantileSolution, check_solver
 from ..solvers.quantile_path import solve_quantile_path
 from .ols import OLS
@@ -203,25 +202,7 @@ class QuantileProcess(RegressorMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        resid = y - X @ sol.beta
-        n, k = X.shape
-        sigma = sol.objective / n
-        loglik = None
-        if sigma > 0:
-            loglik = float(Check(tau).logpdf(resid / sigma).sum() - n * np.log(sigma))
-        ctx = est._cov_context(X, y, resid, sigma, tau, est._bootstrap_seed())
-        return est._result(
-            sol.beta,
-            names,
-            ctx,
-            scale=sigma,
-            n_iter=sol.n_iter,
-            converged=sol.converged,
-            objective=sol.objective,
-            loglik=loglik,
-            k_params=k + 1,
-            extra={"tau": tau, "solver": self.solver, "certified": sol.certified},
-        )
+        return est._solved_result(X, y, names, sol)
 
     def predict(self, X: ArrayLike, rearrange: bool = False) -> np.ndarray:
         r"""Fitted conditional quantiles, (n, n_taus), one column per :math:`\tau`.
