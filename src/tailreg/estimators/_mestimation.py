@@ -24,7 +24,21 @@ from ..solvers.irls import IRLSResult, check_scale_rule, irls, warn_irls
 from ..theory import Target
 from ._base import BaseRegressor
 
+#: covariance kinds of the IRLS M-estimators (Huber, bisquare), default first
+M_COV_KINDS: tuple[str, ...] = (
+    "H1",
+    "sandwich",
+    "HC0",
+    "HC1",
+    "HC2",
+    "HC3",
+    "HAC",
+    "cluster",
+    "bootstrap",
+)
+
 __all__ = [
+    "M_COV_KINDS",
     "ExactFitWarning",
     "IRLSResult",
     "MEstimatorMixin",

@@ -12,7 +12,7 @@ from ..losses import Huber as HuberLoss
 from ..solvers.irls import irls
 from ..solvers.quantile_lp import solve_quantile
 from ._base import BaseRegressor
-from ._mestimation import MEstimatorMixin
+from ._mestimation import M_COV_KINDS, MEstimatorMixin
 
 __all__ = ["Bisquare"]
 
@@ -61,17 +61,7 @@ class Bisquare(BootstrapMixin, MEstimatorMixin, BaseRegressor):
     """
 
     supports_sample_weight = True
-    _cov_kinds = (
-        "H1",
-        "sandwich",
-        "HC0",
-        "HC1",
-        "HC2",
-        "HC3",
-        "HAC",
-        "cluster",
-        "bootstrap",
-    )
+    _cov_kinds = M_COV_KINDS
     study_name = "bisquare"
     objective_doc = "sum of rho_c(r_i / s) at the final scale s"
     _min_extra_rows = 1

@@ -6,7 +6,7 @@ from .._validation import check_positive
 from ..inference.bootstrap import BootstrapMixin
 from ..losses import Huber as HuberLoss
 from ._base import BaseRegressor
-from ._mestimation import MEstimatorMixin
+from ._mestimation import M_COV_KINDS, MEstimatorMixin
 
 __all__ = ["Huber"]
 
@@ -64,17 +64,7 @@ class Huber(BootstrapMixin, MEstimatorMixin, BaseRegressor):
     """
 
     supports_sample_weight = True
-    _cov_kinds = (
-        "H1",
-        "sandwich",
-        "HC0",
-        "HC1",
-        "HC2",
-        "HC3",
-        "HAC",
-        "cluster",
-        "bootstrap",
-    )
+    _cov_kinds = M_COV_KINDS
     study_name = "huber"
     objective_doc = "sum of rho_k(r_i / s) at the final scale s"
     _min_extra_rows = 1
